@@ -1,0 +1,50 @@
+"""Row scope in SQL: the WHERE clause that keeps every query inside the caller's reach.
+
+Rows outside the scope are never loaded, so a list simply omits them and a
+lookup by id finds nothing (``NOT_FOUND``), exactly as for a row that does not exist.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, false, select, true
+
+from tenantgraph.authz.principal import Principal, PrincipalKind
+from tenantgraph.store.models import Booking, Customer, Document, Service, Tenant, Vehicle
+
+ScopedModel = type[Customer] | type[Vehicle] | type[Booking] | type[Document]
+
+
+def subject_customer_ids(principal: Principal) -> Select[str]:
+    """The customer rows of a data subject in every tenant, matched by verified email."""
+    return select(Customer.id).where(Customer.email == principal.email)
+
+
+def row_scope(model: ScopedModel, principal: Principal) -> ColumnElement[bool]:
+    """The predicate that limits ``model`` to the rows ``principal`` may reach."""
+    if principal.is_tenant_member:
+        return model.tenant_id == principal.tenant_id
+    if principal.kind is PrincipalKind.SUBJECT and principal.email:
+        own = subject_customer_ids(principal)
+        if model is Customer:
+            return Customer.email == principal.email
+        if model is Vehicle:
+            return Vehicle.owner_id.in_(own)
+        if model is Booking:
+            return Booking.customer_id.in_(own)
+        return Document.customer_id.in_(own)
+    return false()
+
+
+def service_scope(principal: Principal) -> ColumnElement[bool]:
+    """Services are public while active; a tenant's own members also see inactive ones."""
+    if principal.is_tenant_member:
+        return (Service.tenant_id == principal.tenant_id) | Service.active.is_(True)
+    return Service.active.is_(True)
+
+
+def tenant_scope(_principal: Principal) -> ColumnElement[bool]:
+    """The tenant profile is public for every caller."""
+    return true()
+
+
+__all__ = ["Tenant", "row_scope", "service_scope", "subject_customer_ids", "tenant_scope"]

@@ -1,0 +1,216 @@
+"""Booking writes: create, reschedule and cancel, never beyond a slot's capacity.
+
+Every write first bumps the service's ``booking_lock`` counter. On PostgreSQL
+that takes the service row's lock; on SQLite the write transaction already
+holds the database's write lock. Either way, two bookings for the same service
+are checked and inserted one after the other, so the capacity check cannot race.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenantgraph.authz.writes import require_writer
+from tenantgraph.errors import BadUserInput, Conflict, NotFound
+from tenantgraph.resolvers import validation
+from tenantgraph.resolvers.context import RequestContext
+from tenantgraph.resolvers.ids import decode_id
+from tenantgraph.store.engine import write_transaction
+from tenantgraph.store.models import (
+    ACTIVE_BOOKING_STATUSES,
+    Booking,
+    BookingChannel,
+    BookingStatus,
+    Customer,
+    Service,
+    Vehicle,
+)
+from tenantgraph.store.types import utcnow
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+STAFF_BOOKING_CHANNELS = (BookingChannel.PHONE, BookingChannel.STAFF)
+MAX_NOTES_LENGTH = 2000
+LATEST_BOOKING_AHEAD = timedelta(days=2 * 365)
+
+
+def new_reference() -> str:
+    """A short human-readable reference without look-alike characters (no 0/O, 1/I)."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def _check_start(field: str, starts_at: datetime) -> datetime:
+    starts_at = validation.aware(field, starts_at)
+    now = utcnow()
+    if starts_at < now:
+        raise BadUserInput(field, "must be in the future")
+    if starts_at > now + LATEST_BOOKING_AHEAD:
+        raise BadUserInput(field, "must be within two years")
+    return starts_at
+
+
+async def _lock_service(tx: AsyncSession, tenant_id: str, service_id: str, field: str) -> Service:
+    bumped = await tx.execute(
+        update(Service)
+        .where(Service.id == service_id, Service.tenant_id == tenant_id)
+        .values(booking_lock=Service.booking_lock + 1)
+    )
+    if bumped.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound("Service not found", field=field)
+    service = (await tx.execute(select(Service).where(Service.id == service_id))).scalar_one()
+    if not service.active:
+        raise BadUserInput(field, "is not bookable")
+    return service
+
+
+async def _ensure_capacity(
+    tx: AsyncSession,
+    service: Service,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    field: str,
+    ignore_booking_id: str | None = None,
+) -> None:
+    """Refuse a booking that would put more active bookings in a slot than its capacity."""
+    statement = select(func.count()).where(
+        Booking.service_id == service.id,
+        Booking.status.in_(ACTIVE_BOOKING_STATUSES),
+        Booking.starts_at < ends_at,
+        Booking.ends_at > starts_at,
+    )
+    if ignore_booking_id is not None:
+        statement = statement.where(Booking.id != ignore_booking_id)
+    overlapping = (await tx.execute(statement)).scalar_one()
+    if overlapping >= service.capacity_per_slot:
+        raise Conflict(f"{field}: the slot is fully booked", field=field)
+
+
+async def create_booking(
+    ctx: RequestContext,
+    *,
+    customer_id: str,
+    service_id: str,
+    starts_at: datetime,
+    vehicle_id: str | None,
+    customer_notes: str | None,
+    internal_notes: str | None,
+    channel: BookingChannel,
+) -> Booking:
+    tenant_id = require_writer(ctx.principal, "createBooking")
+    if channel not in STAFF_BOOKING_CHANNELS:
+        raise BadUserInput("input.channel", "must be PHONE or STAFF for staff bookings")
+    customer_key = decode_id("input.customerId", customer_id, "Customer")
+    service_key = decode_id("input.serviceId", service_id, "Service")
+    vehicle_key = decode_id("input.vehicleId", vehicle_id, "Vehicle") if vehicle_id else None
+    starts_at = _check_start("input.startsAt", starts_at)
+    notes = validation.optional_text(
+        "input.customerNotes", customer_notes, max_length=MAX_NOTES_LENGTH
+    )
+    internal = validation.optional_text(
+        "input.internalNotes", internal_notes, max_length=MAX_NOTES_LENGTH
+    )
+    async with write_transaction(ctx.sessions) as tx:
+        service = await _lock_service(tx, tenant_id, service_key, "input.serviceId")
+        customer = (
+            await tx.execute(
+                select(Customer.id).where(
+                    Customer.id == customer_key, Customer.tenant_id == tenant_id
+                )
+            )
+        ).scalar_one_or_none()
+        if customer is None:
+            raise NotFound("Customer not found", field="input.customerId")
+        if vehicle_key is not None:
+            vehicle = (
+                await tx.execute(
+                    select(Vehicle.id).where(
+                        Vehicle.id == vehicle_key, Vehicle.tenant_id == tenant_id
+                    )
+                )
+            ).scalar_one_or_none()
+            if vehicle is None:
+                raise NotFound("Vehicle not found", field="input.vehicleId")
+        ends_at = starts_at + timedelta(minutes=service.duration_minutes)
+        await _ensure_capacity(tx, service, starts_at, ends_at, field="input.startsAt")
+        booking = Booking(
+            tenant_id=tenant_id,
+            customer_id=customer_key,
+            vehicle_id=vehicle_key,
+            service_id=service.id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            status=BookingStatus.CONFIRMED,
+            reference=await _unused_reference(tx, tenant_id),
+            customer_notes=notes,
+            internal_notes=internal,
+            price_ore=service.price_ore,
+            channel=channel,
+            created_by=ctx.principal.actor,
+        )
+        tx.add(booking)
+    return booking
+
+
+async def _unused_reference(tx: AsyncSession, tenant_id: str) -> str:
+    while True:
+        reference = new_reference()
+        taken = await tx.execute(
+            select(Booking.id).where(Booking.tenant_id == tenant_id, Booking.reference == reference)
+        )
+        if taken.first() is None:
+            return reference
+
+
+async def _scoped_booking(tx: AsyncSession, tenant_id: str, key: str) -> Booking:
+    booking = (
+        await tx.execute(select(Booking).where(Booking.id == key, Booking.tenant_id == tenant_id))
+    ).scalar_one_or_none()
+    if booking is None:
+        raise NotFound("Booking not found", field="id")
+    return booking
+
+
+async def reschedule_booking(ctx: RequestContext, global_id: str, starts_at: datetime) -> Booking:
+    tenant_id = require_writer(ctx.principal, "rescheduleBooking")
+    key = decode_id("id", global_id, "Booking")
+    starts_at = _check_start("startsAt", starts_at)
+    async with write_transaction(ctx.sessions) as tx:
+        service_id = (
+            await tx.execute(
+                select(Booking.service_id).where(Booking.id == key, Booking.tenant_id == tenant_id)
+            )
+        ).scalar_one_or_none()
+        if service_id is None:
+            raise NotFound("Booking not found", field="id")
+        service = await _lock_service(tx, tenant_id, service_id, "id")
+        booking = await _scoped_booking(tx, tenant_id, key)
+        if booking.status not in ACTIVE_BOOKING_STATUSES:
+            raise Conflict(f"a {booking.status.value} booking cannot be rescheduled", field="id")
+        ends_at = starts_at + timedelta(minutes=service.duration_minutes)
+        await _ensure_capacity(
+            tx, service, starts_at, ends_at, field="startsAt", ignore_booking_id=booking.id
+        )
+        booking.starts_at = starts_at
+        booking.ends_at = ends_at
+        booking.updated_at = utcnow()
+    return booking
+
+
+async def cancel_booking(ctx: RequestContext, global_id: str) -> Booking:
+    """Cancel a pending or confirmed booking; cancelling it again changes nothing."""
+    tenant_id = require_writer(ctx.principal, "cancelBooking")
+    key = decode_id("id", global_id, "Booking")
+    async with write_transaction(ctx.sessions) as tx:
+        booking = await _scoped_booking(tx, tenant_id, key)
+        if booking.status is BookingStatus.CANCELLED:
+            return booking
+        if booking.status not in ACTIVE_BOOKING_STATUSES:
+            raise Conflict(f"a {booking.status.value} booking cannot be cancelled", field="id")
+        booking.status = BookingStatus.CANCELLED
+        booking.updated_at = utcnow()
+    return booking

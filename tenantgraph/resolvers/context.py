@@ -1,0 +1,36 @@
+"""The per-request context every resolver receives as ``info.context``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tenantgraph.authz.principal import Principal
+from tenantgraph.resolvers.loaders import Loaders
+from tenantgraph.resolvers.pagination import clamp_first
+from tenantgraph.server.settings import Settings
+from tenantgraph.store.engine import SerialReader
+
+
+@dataclass
+class RequestContext:
+    request: Request | None
+    response: Response | None
+    principal: Principal
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    # Reads share one session per request; writes open their own transaction.
+    session: SerialReader
+    request_id: str = ""
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.session, self.principal)
+
+    def page_size(self, first: int | None) -> int:
+        return clamp_first(
+            first, default=self.settings.default_page_size, maximum=self.settings.max_page_size
+        )

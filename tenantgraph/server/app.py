@@ -1,0 +1,158 @@
+"""The Starlette application: GraphQL, document downloads, health checks."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from tenantgraph.authz.principal import Principal
+from tenantgraph.errors import ServiceError, Unauthenticated
+from tenantgraph.resolvers.context import RequestContext
+from tenantgraph.resolvers.downloads import document_download
+from tenantgraph.schema.build import build_schema
+from tenantgraph.server.auth import authenticate
+from tenantgraph.server.settings import Settings, get_settings
+from tenantgraph.store.engine import SerialReader, create_engine, create_sessionmaker
+
+REQUEST_ID_HEADER = "x-request-id"
+
+
+@dataclass(frozen=True)
+class Services:
+    """What every request needs and nothing request-specific."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+def _error_response(error: ServiceError, status: int) -> JSONResponse:
+    body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
+    return JSONResponse(body, status_code=status)
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    if 0 < len(given) <= 64 and given.replace("-", "").isalnum():
+        return given
+    return uuid.uuid4().hex
+
+
+def make_context(
+    services: Services,
+    request: Request | None,
+    response: Response | None,
+    principal: Principal,
+    request_id: str,
+) -> RequestContext:
+    return RequestContext(
+        request=request,
+        response=response,
+        principal=principal,
+        settings=services.settings,
+        sessions=services.sessions,
+        session=SerialReader(services.sessions()),
+        request_id=request_id,
+    )
+
+
+class TenantGraphQL(GraphQL[RequestContext, None]):
+    """Strawberry's ASGI app with our context; the principal is resolved before it runs."""
+
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        super().__init__(
+            build_schema(settings),
+            graphql_ide=None if settings.is_production else "graphiql",
+            allow_queries_via_get=True,
+            multipart_uploads_enabled=True,
+        )
+        self.services = services
+
+    async def get_context(self, request: Any, response: Any) -> RequestContext:
+        return make_context(
+            self.services, request, response, request.state.principal, request.state.request_id
+        )
+
+
+class AuthenticatedGraphQL:
+    """Authenticate first: a bad credential is answered 401 before GraphQL parses anything."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.graphql = TenantGraphQL(services)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await PlainTextResponse("Not found", status_code=404)(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        request.state.request_id = _request_id(request)
+        try:
+            request.state.principal = await authenticate(
+                request, self.services.settings, self.services.sessions
+            )
+        except Unauthenticated as exc:
+            await _error_response(exc, 401)(scope, receive, send)
+            return
+        await self.graphql(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
+    settings = settings or get_settings()
+    settings.signing_key()  # refuse to start without a usable key
+    engine = engine or create_engine(settings.database_url, echo=settings.sql_echo)
+    services = Services(settings=settings, engine=engine, sessions=create_sessionmaker(engine))
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> Response:
+        try:
+            async with services.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # any database failure means not ready
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ready", "database": "up"})
+
+    async def download(request: Request) -> Response:
+        request_id = _request_id(request)
+        try:
+            principal = await authenticate(request, settings, services.sessions)
+        except Unauthenticated as exc:
+            return _error_response(exc, 401)
+        context = make_context(services, request, None, principal, request_id)
+        try:
+            return await document_download(context, request.path_params["document_id"])
+        finally:
+            await context.session.close()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await services.engine.dispose()
+
+    graphql = AuthenticatedGraphQL(services)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/documents/{document_id}", download, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

@@ -1,0 +1,204 @@
+"""The ``tenantgraph`` command line (DESIGN §6)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tenantgraph.authz.principal import PARTNER_ROLES, STAFF_ROLES, DenialStyle
+from tenantgraph.server.settings import Settings, SettingsError, get_settings
+from tenantgraph.store.engine import create_engine, create_sessionmaker, write_transaction
+from tenantgraph.store.migrate import upgrade
+from tenantgraph.store.models import Tenant
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed without a traceback, exit status 2."""
+
+
+def _with_sessions(
+    settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
+) -> T:
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            return await work(create_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+async def _tenant(sessions: async_sessionmaker[AsyncSession], slug: str) -> Tenant:
+    async with sessions() as session:
+        tenant = (
+            await session.execute(select(Tenant).where(Tenant.slug == slug))
+        ).scalar_one_or_none()
+    if tenant is None:
+        raise CommandError(f"no tenant with slug {slug!r} (run `tenantgraph seed --demo` first?)")
+    return tenant
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    upgrade(settings.database_url)
+    if args.demo:
+        _print_seed(_seed(settings))
+    uvicorn.run(
+        "tenantgraph.server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
+
+
+def _seed(settings: Settings) -> str:
+    from tenantgraph.store.demo import seed_demo
+
+    summary = _with_sessions(settings, seed_demo)
+    if not summary.created:
+        return "demo data already present; nothing seeded"
+    return (
+        f"seeded {summary.tenants} tenants, {summary.services} services, "
+        f"{summary.customers} customers, {summary.vehicles} vehicles, "
+        f"{summary.bookings} bookings, {summary.documents} documents"
+    )
+
+
+def _print_seed(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> None:
+    if not args.demo:
+        raise CommandError("only demo data can be seeded: use `tenantgraph seed --demo`")
+    upgrade(settings.database_url)
+    _print_seed(_seed(settings))
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> None:
+    from tenantgraph.resolvers import validation
+    from tenantgraph.server import tokens
+
+    if args.kind == "staff":
+        tenant = _with_sessions(settings, lambda s: _tenant(s, args.tenant))
+        token = tokens.staff_token(
+            settings,
+            subject=args.subject,
+            tenant_id=tenant.id,
+            tenant_slug=tenant.slug,
+            role=args.role,
+        )
+    elif args.kind == "subject":
+        try:
+            email = validation.email("--email", args.email)
+        except Exception as exc:
+            raise CommandError(str(exc)) from None
+        token = tokens.subject_token(settings, email=email)
+    else:
+        token = tokens.platform_token(settings, subject=args.subject)
+    print(token)
+
+
+def cmd_apikey(args: argparse.Namespace, settings: Settings) -> None:
+    from tenantgraph.server.apikeys import create_api_key
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        tenant = await _tenant(sessions, args.tenant)
+        async with write_transaction(sessions) as tx:
+            created = await create_api_key(
+                tx,
+                tenant=tenant,
+                role=args.role,
+                name=args.name,
+                denial_style=DenialStyle(args.denial_style),
+            )
+        return created.plaintext
+
+    print(_with_sessions(settings, work))
+    print("Store this key now: it is shown only once.", file=sys.stderr)
+
+
+def cmd_schema(_args: argparse.Namespace, settings: Settings) -> None:
+    from tenantgraph.schema.build import build_schema
+
+    sys.stdout.write(build_schema(settings).as_str() + "\n")
+
+
+def cmd_db(_args: argparse.Namespace, settings: Settings) -> None:
+    upgrade(settings.database_url)
+    print("database is at the latest revision", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tenantgraph", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate the database and serve HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true", help="seed demo data on first run")
+    serve.set_defaults(handler=cmd_serve)
+
+    seed = commands.add_parser("seed", help="load demo data (once)")
+    seed.add_argument("--demo", action="store_true")
+    seed.set_defaults(handler=cmd_seed)
+
+    token = commands.add_parser("token", help="print a bearer token signed with the configured key")
+    kinds = token.add_subparsers(dest="kind", required=True)
+    staff = kinds.add_parser("staff")
+    staff.add_argument("--tenant", required=True, help="tenant slug")
+    staff.add_argument("--role", required=True, choices=sorted(STAFF_ROLES))
+    staff.add_argument("--subject", default="cli-staff", help="the staff member's user id")
+    subject = kinds.add_parser("subject")
+    subject.add_argument("--email", required=True)
+    platform = kinds.add_parser("platform")
+    platform.add_argument("--subject", default="cli-platform")
+    token.set_defaults(handler=cmd_token)
+
+    apikey = commands.add_parser("apikey", help="partner API keys")
+    apikey_commands = apikey.add_subparsers(dest="apikey_command", required=True)
+    create = apikey_commands.add_parser("create", help="create a key and print it once")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--role", required=True, choices=sorted(PARTNER_ROLES))
+    create.add_argument("--name", required=True)
+    create.add_argument("--denial-style", default="reject", choices=[s.value for s in DenialStyle])
+    apikey.set_defaults(handler=cmd_apikey)
+
+    schema = commands.add_parser("schema", help="the GraphQL schema")
+    schema_commands = schema.add_subparsers(dest="schema_command", required=True)
+    schema_commands.add_parser("export", help="print the SDL")
+    schema.set_defaults(handler=cmd_schema)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply all migrations")
+    db.set_defaults(handler=cmd_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        args.handler(args, settings)
+    except (CommandError, SettingsError, ValueError) as exc:
+        print(f"tenantgraph: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

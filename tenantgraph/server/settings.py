@@ -1,0 +1,72 @@
+"""Settings read from ``TENANTGRAPH_*`` environment variables.
+
+Production refuses to start without a real secret; development generates one
+once and keeps it in a git-ignored file so tokens survive restarts.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_FILE = Path(".tenantgraph-secret")
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot be used; the message says which variable to fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TENANTGRAPH_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./tenantgraph.db"
+    secret_key: str = ""
+    jwt_issuer: str = "tenantgraph"
+    jwt_audience: str = "tenantgraph-api"
+    staff_token_minutes: int = Field(default=60, ge=1)
+    subject_token_minutes: int = Field(default=15, ge=1)
+    default_page_size: int = Field(default=50, ge=1)
+    max_page_size: int = Field(default=500, ge=1)
+    max_query_depth: int = Field(default=10, ge=1)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=5000, ge=1)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    sql_echo: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def signing_key(self) -> str:
+        """The HS256 key; in development a generated key kept in a local file."""
+        if self.secret_key:
+            if self.is_production and len(self.secret_key) < MIN_SECRET_LENGTH:
+                raise SettingsError(
+                    f"TENANTGRAPH_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters"
+                )
+            return self.secret_key
+        if self.is_production:
+            raise SettingsError("TENANTGRAPH_SECRET_KEY is required in production")
+        if DEV_SECRET_FILE.exists():
+            return DEV_SECRET_FILE.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        DEV_SECRET_FILE.write_text(key + "\n")
+        DEV_SECRET_FILE.chmod(0o600)
+        self.secret_key = key
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

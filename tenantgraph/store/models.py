@@ -1,0 +1,248 @@
+"""The relational model of tenantgraph.
+
+Every tenant-owned table carries ``tenant_id`` and an index that starts with it,
+so each tenant-scoped query is an index range scan. Primary keys are random
+(``new_id``), never sequential, so they cannot be enumerated.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from tenantgraph.store.types import UTCDateTime, new_id, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _parent(target: str) -> Mapped[Any]:
+    """A many-to-one link that is never loaded implicitly (``lazy="raise"``).
+
+    It exists so the unit of work inserts parents before children in one
+    flush; reads go through scoped DataLoaders instead.
+    """
+    return relationship(target, lazy="raise")
+
+
+class TenantKind(enum.StrEnum):
+    INSPECTION_STATION = "INSPECTION_STATION"
+    WORKSHOP = "WORKSHOP"
+
+
+class CreatedVia(enum.StrEnum):
+    ONLINE = "ONLINE"
+    PHONE = "PHONE"
+    STAFF = "STAFF"
+
+
+class BookingStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+    COMPLETED = "COMPLETED"
+    NO_SHOW = "NO_SHOW"
+
+
+# Statuses that occupy a slot's capacity.
+ACTIVE_BOOKING_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+
+class BookingChannel(enum.StrEnum):
+    ONLINE = "ONLINE"
+    PHONE = "PHONE"
+    STAFF = "STAFF"
+    PARTNER = "PARTNER"
+
+
+class DocumentKind(enum.StrEnum):
+    INVOICE = "INVOICE"
+    INSPECTION_REPORT = "INSPECTION_REPORT"
+    OTHER = "OTHER"
+
+
+def _enum(cls: type[enum.StrEnum]) -> Enum:
+    # Stored as plain strings with a CHECK-free VARCHAR so migrations stay simple.
+    return Enum(cls, native_enum=False, length=32, validate_strings=True)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[TenantKind] = mapped_column(_enum(TenantKind))
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
+    # {"mon": [["07:00", "16:00"]], ..., "sun": []} in the tenant's local time.
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Service(Base):
+    __tablename__ = "services"
+    __table_args__ = (Index("ix_services_tenant_name", "tenant_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    price_ore: Mapped[int] = mapped_column(Integer)
+    capacity_per_slot: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped by every booking write for this service: a portable row lock that
+    # serialises capacity checks on SQLite and PostgreSQL alike.
+    booking_lock: Mapped[int] = mapped_column(Integer, default=0)
+
+    tenant: Mapped[Tenant] = _parent("Tenant")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        Index("ix_customers_tenant_name", "tenant_id", "name", "id"),
+        Index("ix_customers_tenant_email", "tenant_id", "email"),
+        Index("ix_customers_tenant_phone", "tenant_id", "phone"),
+        Index("ix_customers_email", "email"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    # Stored lower-case so a data subject is matched across tenants by index.
+    email: Mapped[str | None] = mapped_column(String(254))
+    # E.164.
+    phone: Mapped[str | None] = mapped_column(String(20))
+    street: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    created_via: Mapped[CreatedVia] = mapped_column(_enum(CreatedVia))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    tenant: Mapped[Tenant] = _parent("Tenant")
+
+
+class Vehicle(Base):
+    __tablename__ = "vehicles"
+    __table_args__ = (
+        Index("ix_vehicles_tenant_registration", "tenant_id", "registration", "id"),
+        Index("ix_vehicles_owner", "owner_id"),
+        Index("ix_vehicles_tenant_vin", "tenant_id", "vin"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    # Upper-case, no spaces: "AB12345".
+    registration: Mapped[str | None] = mapped_column(String(10))
+    vin: Mapped[str | None] = mapped_column(String(17))
+    make: Mapped[str | None] = mapped_column(String(60))
+    model: Mapped[str | None] = mapped_column(String(60))
+    first_registration_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tenant: Mapped[Tenant] = _parent("Tenant")
+    owner: Mapped[Customer | None] = _parent("Customer")
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "reference", name="uq_bookings_tenant_reference"),
+        Index("ix_bookings_tenant_starts", "tenant_id", "starts_at", "id"),
+        Index("ix_bookings_service_starts", "service_id", "starts_at"),
+        Index("ix_bookings_customer", "customer_id", "starts_at"),
+        Index("ix_bookings_vehicle", "vehicle_id", "starts_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    vehicle_id: Mapped[str | None] = mapped_column(ForeignKey("vehicles.id", ondelete="SET NULL"))
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="RESTRICT"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[BookingStatus] = mapped_column(_enum(BookingStatus))
+    reference: Mapped[str] = mapped_column(String(16))
+    customer_notes: Mapped[str | None] = mapped_column(Text)
+    internal_notes: Mapped[str | None] = mapped_column(Text)
+    price_ore: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[BookingChannel] = mapped_column(_enum(BookingChannel))
+    # The principal that created the booking ("staff:<sub>", "apikey:<id>", ...): set by the server.
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    tenant: Mapped[Tenant] = _parent("Tenant")
+    customer: Mapped[Customer | None] = _parent("Customer")
+    vehicle: Mapped[Vehicle | None] = _parent("Vehicle")
+    service: Mapped[Service] = _parent("Service")
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_tenant_issued", "tenant_id", "issued_at", "id"),
+        Index("ix_documents_booking", "booking_id", "issued_at"),
+        Index("ix_documents_customer", "customer_id", "issued_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    booking_id: Mapped[str | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind))
+    title: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    retain_until: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tenant: Mapped[Tenant] = _parent("Tenant")
+    booking: Mapped[Booking | None] = _parent("Booking")
+    customer: Mapped[Customer | None] = _parent("Customer")
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_tenant", "tenant_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    # The public part of the key, used to find the row; the secret is only hashed.
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    denial_style: Mapped[str] = mapped_column(String(16), default="reject")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    tenant: Mapped[Tenant] = _parent("Tenant")
