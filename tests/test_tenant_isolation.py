@@ -55,12 +55,31 @@ async def test_staff_sees_only_own_tenant_everywhere(
             assert global_id not in returned
 
 
-@pytest.mark.parametrize("key", ["partner_accounting", "partner_reminders"])
+PARTNER_QUERIES = {
+    "partner_accounting": """{
+      customers(first: 500) { edges { node { id name email tenant { slug }
+        bookings { id reference priceOre documents { id tenant { slug } } } } } }
+      bookings(first: 500) { edges { node { id reference priceOre tenant { slug }
+        customer { id tenant { slug } } documents { id kind tenant { slug } } } } }
+      documents(first: 500) { edges { node { id kind tenant { slug } customer { tenant { slug } } } } }
+    }""",
+    "partner_reminders": """{
+      customers(first: 500) { edges { node { id name phone email tenant { slug }
+        bookings { id startsAt tenant { slug } } } } }
+      bookings(first: 500) { edges { node { id startsAt endsAt tenant { slug }
+        customer { id tenant { slug } } service { name tenant { slug } } } } }
+    }""",
+}
+
+
+@pytest.mark.parametrize("key", sorted(PARTNER_QUERIES))
 async def test_partner_key_sees_only_its_tenant(
     client: httpx.AsyncClient, world: World, key: str
 ) -> None:
-    data = (await gql(client, EVERYTHING, token=world.a.api_keys[key])).ok()
-    assert _slugs(data) == {world.a.slug}
+    for own in (world.a, world.b):
+        data = (await gql(client, PARTNER_QUERIES[key], token=own.api_keys[key])).ok()
+        assert _slugs(data) == {own.slug}
+        assert len(data["customers"]["edges"]) == len(own.customers)
 
 
 @pytest.mark.parametrize(
@@ -147,12 +166,22 @@ async def test_unknown_subject_sees_nothing(client: httpx.AsyncClient, world: Wo
 
 
 @pytest.mark.parametrize("who", ["anonymous", "platform"])
-async def test_anonymous_and_platform_see_no_personal_rows(
+async def test_anonymous_and_platform_are_refused_personal_data(
     client: httpx.AsyncClient, world: World, who: str
 ) -> None:
     token = None if who == "anonymous" else world.platform_token
-    data = (await gql(client, EVERYTHING, token=token)).ok()
-    assert all(not data[key]["edges"] for key in ("customers", "vehicles", "bookings", "documents"))
+    result = await gql(client, EVERYTHING, token=token)
+    assert result.data is None and result.codes == ["FORBIDDEN"]
+    denied = set(result.errors[0]["extensions"]["deniedFields"])
+    assert {
+        "Query.customers",
+        "Query.bookings",
+        "Customer.email",
+        "Document.content",
+    } <= denied or {
+        "Query.customers",
+        "Query.bookings",
+    } <= denied
 
 
 async def test_public_tenant_profile_and_active_services(

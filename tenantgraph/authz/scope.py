@@ -6,10 +6,24 @@ lookup by id finds nothing (``NOT_FOUND``), exactly as for a row that does not e
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
 from tenantgraph.authz.principal import Principal, PrincipalKind
-from tenantgraph.store.models import Booking, Customer, Document, Service, Tenant, Vehicle
+from tenantgraph.store.models import (
+    Booking,
+    Customer,
+    Document,
+    DocumentKind,
+    Service,
+    Tenant,
+    Vehicle,
+)
+
+# Document kinds a role may hold rows of; roles not named here see every kind.
+DOCUMENT_KINDS_BY_ROLE: dict[str, tuple[DocumentKind, ...]] = {
+    "inspector": (DocumentKind.INSPECTION_REPORT, DocumentKind.OTHER),
+    "partner_accounting": (DocumentKind.INVOICE,),
+}
 
 ScopedModel = type[Customer] | type[Vehicle] | type[Booking] | type[Document]
 
@@ -22,7 +36,10 @@ def subject_customer_ids(principal: Principal) -> Select[str]:
 def row_scope(model: ScopedModel, principal: Principal) -> ColumnElement[bool]:
     """The predicate that limits ``model`` to the rows ``principal`` may reach."""
     if principal.is_tenant_member:
-        return model.tenant_id == principal.tenant_id
+        in_tenant = model.tenant_id == principal.tenant_id
+        if model is Document:
+            return and_(in_tenant, _document_kinds(principal))
+        return in_tenant
     if principal.kind is PrincipalKind.SUBJECT and principal.email:
         own = subject_customer_ids(principal)
         if model is Customer:
@@ -33,6 +50,14 @@ def row_scope(model: ScopedModel, principal: Principal) -> ColumnElement[bool]:
             return Booking.customer_id.in_(own)
         return Document.customer_id.in_(own)
     return false()
+
+
+def _document_kinds(principal: Principal) -> ColumnElement[bool]:
+    """Limit document rows by kind for roles that may hold only some kinds."""
+    if any(role not in DOCUMENT_KINDS_BY_ROLE for role in principal.roles):
+        return true()
+    kinds = {kind for role in principal.roles for kind in DOCUMENT_KINDS_BY_ROLE[role]}
+    return Document.kind.in_(sorted(kinds))
 
 
 def service_scope(principal: Principal) -> ColumnElement[bool]:

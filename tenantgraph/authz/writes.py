@@ -1,33 +1,23 @@
-"""Which roles may run which mutation.
+"""The write check every mutation makes before touching the database.
 
-Mutations change a tenant's data, so only members of that tenant with a
-writing role may run them; every other principal gets ``FORBIDDEN``.
+The static check has already refused a mutation the caller's roles may not run;
+this repeats the decision where the write happens, so a resolver reached by
+any other path is still guarded, and hands back the tenant the write belongs to.
 """
 
 from __future__ import annotations
 
+from tenantgraph.authz.decisions import Decisions
 from tenantgraph.authz.principal import Principal, PrincipalKind
 from tenantgraph.errors import Forbidden
 
-MUTATION_WRITERS: dict[str, frozenset[str]] = {
-    "createCustomer": frozenset({"tenant_admin", "staff"}),
-    "updateCustomer": frozenset({"tenant_admin", "staff"}),
-    "createVehicle": frozenset({"tenant_admin", "staff"}),
-    "updateVehicle": frozenset({"tenant_admin", "staff", "inspector"}),
-    "createBooking": frozenset({"tenant_admin", "staff"}),
-    "rescheduleBooking": frozenset({"tenant_admin", "staff"}),
-    "cancelBooking": frozenset({"tenant_admin", "staff"}),
-    "addDocument": frozenset({"tenant_admin", "staff", "inspector"}),
-}
 
-
-def require_writer(principal: Principal, mutation: str) -> str:
+def require_writer(principal: Principal, decisions: Decisions, mutation: str) -> str:
     """The caller's tenant id, if it may run ``mutation``; otherwise ``FORBIDDEN``."""
-    allowed = MUTATION_WRITERS.get(mutation, frozenset())
     if (
         principal.kind is not PrincipalKind.STAFF
         or principal.tenant_id is None
-        or not principal.has_any_role(*allowed)
+        or not decisions.allows(f"Mutation.{mutation}", "write", "public")
     ):
         raise Forbidden(f"not allowed to run {mutation}", path=[mutation])
     return principal.tenant_id

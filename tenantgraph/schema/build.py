@@ -15,6 +15,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from tenantgraph.schema.extensions import CloseSession, ErrorCodes
+from tenantgraph.schema.guard import FieldGuard
 from tenantgraph.schema.mutation import Mutation
 from tenantgraph.schema.query import Query
 from tenantgraph.schema.types import Booking, Customer, Document, Service, Tenant, Vehicle
@@ -25,6 +26,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         CloseSession,
         ErrorCodes,
+        FieldGuard,
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),

@@ -17,7 +17,9 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from tenantgraph.authz.principal import Principal
+from tenantgraph.authz.decisions import Authorizer
+from tenantgraph.authz.principal import Principal, PrincipalKind
+from tenantgraph.authz.scope import subject_customer_ids
 from tenantgraph.errors import ServiceError, Unauthenticated
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.resolvers.downloads import document_download
@@ -36,6 +38,7 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    authorizer: Authorizer
 
 
 def _error_response(error: ServiceError, status: int) -> JSONResponse:
@@ -50,13 +53,18 @@ def _request_id(request: Request) -> str:
     return uuid.uuid4().hex
 
 
-def make_context(
+async def make_context(
     services: Services,
     request: Request | None,
     response: Response | None,
     principal: Principal,
     request_id: str,
 ) -> RequestContext:
+    own_customer_ids: frozenset[str] = frozenset()
+    if principal.kind is PrincipalKind.SUBJECT:
+        async with services.sessions() as session:
+            rows = await session.execute(subject_customer_ids(principal))
+            own_customer_ids = frozenset(rows.scalars())
     return RequestContext(
         request=request,
         response=response,
@@ -64,6 +72,8 @@ def make_context(
         settings=services.settings,
         sessions=services.sessions,
         session=SerialReader(services.sessions()),
+        decisions=services.authorizer.decisions(principal.roles, principal.tenant_id),
+        own_customer_ids=own_customer_ids,
         request_id=request_id,
     )
 
@@ -82,7 +92,7 @@ class TenantGraphQL(GraphQL[RequestContext, None]):
         self.services = services
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
-        return make_context(
+        return await make_context(
             self.services, request, response, request.state.principal, request.state.request_id
         )
 
@@ -110,11 +120,21 @@ class AuthenticatedGraphQL:
         await self.graphql(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    authorizer: Authorizer | None = None,
+) -> Starlette:
     settings = settings or get_settings()
     settings.signing_key()  # refuse to start without a usable key
     engine = engine or create_engine(settings.database_url, echo=settings.sql_echo)
-    services = Services(settings=settings, engine=engine, sessions=create_sessionmaker(engine))
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=create_sessionmaker(engine),
+        authorizer=authorizer or Authorizer(),
+    )
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -133,7 +153,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             principal = await authenticate(request, settings, services.sessions)
         except Unauthenticated as exc:
             return _error_response(exc, 401)
-        context = make_context(services, request, None, principal, request_id)
+        context = await make_context(services, request, None, principal, request_id)
         try:
             return await document_download(context, request.path_params["document_id"])
         finally:

@@ -1,0 +1,137 @@
+"""Authorization at execution: the static check and the field guard.
+
+1. Before any resolver runs, the operation is walked (``authz.operation_check``)
+   against the caller's decisions. In the ``reject`` style any denied field
+   refuses the whole operation with one ``FORBIDDEN`` listing every denied path;
+   writes are refused that way in either style, since a write cannot be partial.
+2. While the operation executes, one middleware checks each field of each row
+   against the row's relation to the caller. In the ``partial`` style that is
+   what nulls denied fields. In both styles it is the defence in depth: a row
+   that no relation connects to the caller (a resolver bug) is never shown,
+   and the event is logged.
+
+The middleware is one dict lookup per field, with no Casbin call: decisions are
+memoised per policy version and role set (``authz.decisions``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from graphql import ExecutionResult, FragmentDefinitionNode, GraphQLError, OperationDefinitionNode
+from strawberry.extensions import SchemaExtension
+
+from tenantgraph.authz.operation_check import Denial, OperationTooComplex, denied_fields
+from tenantgraph.authz.principal import DenialStyle
+from tenantgraph.authz.relations import possible_relations, relation_of
+from tenantgraph.errors import BadUserInput, Forbidden
+from tenantgraph.resolvers.context import RequestContext
+from tenantgraph.store.models import Base
+
+security_log = logging.getLogger("tenantgraph.security")
+
+ROOT_TYPES = ("Query", "Mutation")
+ROOT_RELATION = "public"
+
+
+def _operation(
+    document: Any, operation_name: str | None
+) -> tuple[OperationDefinitionNode | None, dict[str, FragmentDefinitionNode]]:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    if operation_name is None:
+        return (operations[0] if len(operations) == 1 else None), fragments
+    for operation in operations:
+        if operation.name is not None and operation.name.value == operation_name:
+            return operation, fragments
+    return None, fragments
+
+
+def forbidden_error(denials: list[Denial]) -> GraphQLError:
+    paths = [d.path for d in denials]
+    return Forbidden(
+        f"not allowed to {'write' if any(d.action == 'write' for d in denials) else 'read'}: "
+        + ", ".join(paths),
+        deniedPaths=paths,
+        deniedFields=sorted({d.coordinate for d in denials}),
+    )
+
+
+class FieldGuard(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        context: RequestContext = self.execution_context.context
+        document = self.execution_context.graphql_document
+        operation, fragments = (
+            _operation(document, self.execution_context.operation_name)
+            if document is not None
+            else (None, {})
+        )
+        if operation is not None:
+            denials = self._static_denials(context, operation, fragments)
+            if isinstance(denials, GraphQLError):
+                self.execution_context.result = ExecutionResult(data=None, errors=[denials])
+            else:
+                reject_all = context.principal.denial_style is DenialStyle.REJECT
+                refuse = [d for d in denials if reject_all or d.action == "write"]
+                if refuse:
+                    self.execution_context.result = ExecutionResult(
+                        data=None, errors=[forbidden_error(refuse)]
+                    )
+        yield
+
+    def _static_denials(
+        self,
+        context: RequestContext,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> list[Denial] | GraphQLError:
+        decisions = context.decisions
+        principal = context.principal
+
+        def allowed(coordinate: str, action: str, type_name: str) -> bool:
+            if action == "write" or type_name in ROOT_TYPES:
+                return decisions.allows(coordinate, action, ROOT_RELATION)
+            return decisions.allows_any(
+                coordinate, action, possible_relations(principal, type_name)
+            )
+
+        try:
+            return denied_fields(
+                self.execution_context.schema._schema,
+                operation,
+                fragments,
+                dict(self.execution_context.variables or {}),
+                allowed,
+            )
+        except OperationTooComplex:
+            return BadUserInput("query", "selects too many fields")
+
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        if isinstance(root, Base):
+            context: RequestContext = info.context
+            relation = relation_of(root, context.principal, context.own_customer_ids)
+            if relation is None:
+                security_log.warning(
+                    "field guard: %s row outside the caller's scope at %s (request %s, %s)",
+                    type(root).__name__,
+                    info.path.as_list(),
+                    context.request_id,
+                    context.principal.actor,
+                )
+                raise Forbidden("not allowed to read this object")
+            coordinate = f"{info.parent_type.name}.{info.field_name}"
+            if not context.decisions.allows(coordinate, "read", relation):
+                raise Forbidden(f"not allowed to read {coordinate}")
+        elif root is None and info.parent_type.name in ROOT_TYPES:
+            context = info.context
+            action = "write" if info.parent_type.name == "Mutation" else "read"
+            coordinate = f"{info.parent_type.name}.{info.field_name}"
+            if not context.decisions.allows(coordinate, action, ROOT_RELATION):
+                raise Forbidden(f"not allowed to {action} {coordinate}")
+        return _next(root, info, *args, **kwargs)
