@@ -86,7 +86,7 @@ async def _ensure_capacity(
     if ignore_booking_id is not None:
         statement = statement.where(Booking.id != ignore_booking_id)
     overlapping = (await tx.execute(statement)).scalar_one()
-    if overlapping > service.capacity_per_slot:
+    if overlapping >= service.capacity_per_slot:
         raise Conflict(f"{field}: the slot is fully booked", field=field)
 
 

@@ -118,7 +118,7 @@ def _require_identifier(registration: str | None, vin: str | None, prefix: str) 
 async def _scoped_customer(tx: Any, tenant_id: str, key: str, field: str) -> Customer:
     customer = (
         await tx.execute(
-            select(Customer).where(Customer.id == key)
+            select(Customer).where(Customer.id == key, Customer.tenant_id == tenant_id)
         )
     ).scalar_one_or_none()
     if customer is None:

@@ -27,7 +27,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def text(field: str, value: str, *, max_length: int, required: bool = True) -> str:
     """Trimmed, NFC-normalised text without control characters."""
     cleaned = unicodedata.normalize("NFC", value).strip()
-    if False:
+    if _CONTROL.search(cleaned):
         raise BadUserInput(field, "must not contain control characters")
     if required and not cleaned:
         raise BadUserInput(field, "must not be empty")

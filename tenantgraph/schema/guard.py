@@ -113,7 +113,7 @@ class FieldGuard(SchemaExtension):
     def resolve(
         self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        if isinstance(root, Base):
+        if isinstance(root, Base) and not info.field_name.startswith("__"):
             context: RequestContext = info.context
             relation = relation_of(root, context.principal, context.own_customer_ids)
             if relation is None:

@@ -112,9 +112,9 @@ class Customer(Node):
     street: str | None
     postal_code: str | None
     city: str | None
-    created_via: CreatedVia
-    created_at: datetime
-    updated_at: datetime
+    created_via: CreatedVia | None
+    created_at: datetime | None
+    updated_at: datetime | None
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -127,7 +127,7 @@ class Customer(Node):
     @strawberry.field
     async def vehicles(
         self, root: Parent[models.Customer], info: Info, first: int | None = None
-    ) -> list[Vehicle]:
+    ) -> list[Vehicle] | None:
         loader = info.context.loaders.children(
             models.Vehicle,
             models.Vehicle.owner_id,
@@ -139,7 +139,7 @@ class Customer(Node):
     @strawberry.field
     async def bookings(
         self, root: Parent[models.Customer], info: Info, first: int | None = None
-    ) -> list[Booking]:
+    ) -> list[Booking] | None:
         loader = info.context.loaders.children(
             models.Booking,
             models.Booking.customer_id,
@@ -151,7 +151,7 @@ class Customer(Node):
     @strawberry.field
     async def documents(
         self, root: Parent[models.Customer], info: Info, first: int | None = None
-    ) -> list[Document]:
+    ) -> list[Document] | None:
         loader = info.context.loaders.children(
             models.Document,
             models.Document.customer_id,
@@ -186,7 +186,7 @@ class Vehicle(Node):
     @strawberry.field
     async def bookings(
         self, root: Parent[models.Vehicle], info: Info, first: int | None = None
-    ) -> list[Booking]:
+    ) -> list[Booking] | None:
         loader = info.context.loaders.children(
             models.Booking,
             models.Booking.vehicle_id,
@@ -199,14 +199,14 @@ class Vehicle(Node):
 @strawberry.type(description="An appointment for one service at one tenant.")
 class Booking(Node):
     reference: str = strawberry.field(description="Human-readable, unique within the tenant.")
-    status: BookingStatus
-    starts_at: datetime
-    ends_at: datetime
+    status: BookingStatus | None
+    starts_at: datetime | None
+    ends_at: datetime | None
     customer_notes: str | None = strawberry.field(description="What the customer wrote.")
     internal_notes: str | None = strawberry.field(description="Staff-only notes.")
-    price_ore: int
-    channel: BookingChannel
-    created_at: datetime
+    price_ore: int | None
+    channel: BookingChannel | None
+    created_at: datetime | None
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -235,7 +235,7 @@ class Booking(Node):
     @strawberry.field
     async def documents(
         self, root: Parent[models.Booking], info: Info, first: int | None = None
-    ) -> list[Document]:
+    ) -> list[Document] | None:
         loader = info.context.loaders.children(
             models.Document,
             models.Document.booking_id,

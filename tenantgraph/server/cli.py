@@ -136,6 +136,26 @@ def cmd_schema(_args: argparse.Namespace, settings: Settings) -> None:
     sys.stdout.write(build_schema(settings).as_str() + "\n")
 
 
+def cmd_policy(args: argparse.Namespace, settings: Settings) -> None:
+    from tenantgraph.authz.decisions import PLATFORM_DOMAIN, RELATIONS, Authorizer
+    from tenantgraph.authz.matrix import render_matrix
+    from tenantgraph.schema.build import build_schema
+
+    authorizer = Authorizer()
+    if args.policy_command == "matrix":
+        sys.stdout.write(render_matrix(authorizer, build_schema(settings)._schema))
+        return
+    domain = PLATFORM_DOMAIN
+    if args.tenant:
+        domain = _with_sessions(settings, lambda s: _tenant(s, args.tenant)).id
+    relations = [args.relation] if args.relation else list(RELATIONS)
+    for relation in relations:
+        answer = authorizer.explain(args.role, domain, args.coordinate, args.action, relation)
+        verdict = "ALLOW" if answer.allowed else "DENY"
+        rule = ", ".join(answer.rule) if answer.rule else "no policy line matches (deny by default)"
+        print(f"{verdict:5}  {args.role} {args.action} {args.coordinate} as {relation}: {rule}")
+
+
 def cmd_db(_args: argparse.Namespace, settings: Settings) -> None:
     upgrade(settings.database_url)
     print("database is at the latest revision", file=sys.stderr)
@@ -181,6 +201,17 @@ def build_parser() -> argparse.ArgumentParser:
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     schema_commands.add_parser("export", help="print the SDL")
     schema.set_defaults(handler=cmd_schema)
+
+    policy = commands.add_parser("policy", help="inspect the authorization policy")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True)
+    policy_commands.add_parser("matrix", help="role x field table in Markdown")
+    explain = policy_commands.add_parser("explain", help="the decision and the line that made it")
+    explain.add_argument("--role", required=True)
+    explain.add_argument("--tenant", help="tenant slug (its grants apply); default: platform")
+    explain.add_argument("--action", default="read", choices=["read", "write"])
+    explain.add_argument("--relation", choices=["tenant", "self", "public"])
+    explain.add_argument("coordinate", help="Type.field, e.g. Customer.email")
+    policy.set_defaults(handler=cmd_policy)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
