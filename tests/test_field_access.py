@@ -347,6 +347,7 @@ async def test_field_guard_hides_rows_a_broken_scope_would_leak(
         tenant_id=world.a.id,
         tenant_slug=world.a.slug,
     )
+    authorizer = Authorizer()
     context = RequestContext(
         request=None,
         response=None,
@@ -354,7 +355,8 @@ async def test_field_guard_hides_rows_a_broken_scope_would_leak(
         settings=world.settings,
         sessions=sessions,
         session=SerialReader(sessions()),
-        decisions=Authorizer().decisions(principal.roles, principal.tenant_id),
+        decisions=authorizer.decisions(principal.roles, principal.tenant_id),
+        authorizer=authorizer,
     )
     context.loaders = LeakyLoaders(context.session, principal)
     schema = build_schema(world.settings)

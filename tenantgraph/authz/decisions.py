@@ -9,18 +9,30 @@ and every answer is still Casbin's own.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import casbin
+from casbin.model import Model
 from casbin.util import key_match
+from casbin_async_sqlalchemy_adapter import Adapter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tenantgraph.store.models import PolicyRule, PolicyState
 
 AUTHZ_DIR = Path(__file__).parent
 MODEL_PATH = AUTHZ_DIR / "model.conf"
 POLICY_PATH = AUTHZ_DIR / "policy.csv"
 PLATFORM_DOMAIN = "*"
 
+logger = logging.getLogger("tenantgraph.authz")
+# How stale a process's copy of the database-held grants may get.
+REFRESH_SECONDS = 0.5
 READ = "read"
 WRITE = "write"
 GRANT = "grant"
@@ -77,6 +89,9 @@ class Authorizer:
         self._lock = threading.Lock()
         self.version = 1
         self._cache: dict[tuple[int, frozenset[str], str], Decisions] = {}
+        self._database_version: int | None = None
+        self._checked_at = float("-inf")
+        self._refresh_lock = asyncio.Lock()
 
     def enforce(self, role: str, domain: str, coordinate: str, action: str, relation: str) -> bool:
         with self._lock:
@@ -105,13 +120,54 @@ class Authorizer:
         with self._lock:
             return [list(line) for line in self._enforcer.get_grouping_policy()]
 
-    def replace_tenant_grants(self, grants: list[tuple[str, str, str, str, str]]) -> None:
+    def replace_tenant_grants(self, grants: list[list[str]]) -> None:
         """Swap in the database-held tenant grants and start a new policy version."""
         with self._lock:
             for line in self._enforcer.get_policy():
                 if line[1] != PLATFORM_DOMAIN:
                     self._enforcer.remove_policy(*line)
-            for role, domain, coordinate, action, relation in grants:
-                self._enforcer.add_policy(role, domain, coordinate, action, relation, "allow")
+            for line in grants:
+                self._enforcer.add_policy(*line)
             self.version += 1
             self._cache.clear()
+
+    def _admissible(self, line: list[str]) -> bool:
+        """A database line may only allow a read in one tenant, within the platform ceiling."""
+        if len(line) != 6 or line[1] == PLATFORM_DOMAIN or line[3] != READ or line[5] != "allow":
+            return False
+        return self.enforce(line[0], PLATFORM_DOMAIN, line[2], GRANT, line[4])
+
+    async def refresh_if_stale(
+        self, sessions: async_sessionmaker[AsyncSession], *, force: bool = False
+    ) -> None:
+        """Reload the tenant grants when the database's policy version has moved.
+
+        Checked at most every ``REFRESH_SECONDS`` per process, on the request
+        path, so a grant or revocation made by any process is in force in every
+        process within a second without a background task or a message bus.
+        """
+        if not force and time.monotonic() - self._checked_at < REFRESH_SECONDS:
+            return
+        async with self._refresh_lock:
+            if not force and time.monotonic() - self._checked_at < REFRESH_SECONDS:
+                return
+            async with sessions() as session:
+                version = (
+                    await session.execute(select(PolicyState.version).where(PolicyState.id == 1))
+                ).scalar_one_or_none()
+                if version != self._database_version:
+                    model = Model()
+                    model.load_model(str(MODEL_PATH))
+                    await Adapter(
+                        session.bind, db_class=PolicyRule, db_session=session
+                    ).load_policy(model)
+                    lines = [list(line) for line in model.get_policy("p", "p")]
+                    admissible = [line for line in lines if self._admissible(line)]
+                    if len(admissible) != len(lines):
+                        logger.warning(
+                            "ignored %d database policy lines outside the platform ceiling",
+                            len(lines) - len(admissible),
+                        )
+                    self.replace_tenant_grants(admissible)
+                    self._database_version = version
+            self._checked_at = time.monotonic()

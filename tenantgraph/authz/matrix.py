@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from graphql import GraphQLSchema
 
-from tenantgraph.authz.decisions import PLATFORM_DOMAIN, RELATIONS, Authorizer
+from tenantgraph.authz.decisions import GRANT, PLATFORM_DOMAIN, READ, RELATIONS, Authorizer
 from tenantgraph.authz.operation_check import iter_input_coordinates, iter_output_coordinates
 from tenantgraph.authz.principal import ANONYMOUS_ROLE, PARTNER_ROLES, PLATFORM_ROLE, SUBJECT_ROLE
 
@@ -32,7 +32,11 @@ def _cell(authorizer: Authorizer, role: str, coordinate: str, action: str, roote
     if rooted:
         return "✓" if decisions.allows(coordinate, action, ROOT_RELATION) else "—"
     allowed = [r for r in RELATIONS if decisions.allows(coordinate, action, r)]
-    return ", ".join(allowed) if allowed else "—"
+    if allowed:
+        return ", ".join(allowed)
+    if action == READ and authorizer.enforce(role, PLATFORM_DOMAIN, coordinate, GRANT, "tenant"):
+        return "grantable"
+    return "—"
 
 
 def render_matrix(authorizer: Authorizer, schema: GraphQLSchema) -> str:
@@ -41,7 +45,8 @@ def render_matrix(authorizer: Authorizer, schema: GraphQLSchema) -> str:
     lines = [
         "Read access (cells list the relations under which the role may read the field:",
         "`tenant` = its own tenant's rows, `self` = the data subject's own rows, `public` =",
-        "another tenant's public profile; ✓ = may call the root field; — = denied).",
+        "another tenant's public profile; ✓ = may call the root field; — = denied;",
+        "grantable = denied unless the tenant grants it, within the platform ceiling).",
         "",
         header,
         rule,

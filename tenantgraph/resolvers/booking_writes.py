@@ -106,7 +106,9 @@ async def create_booking(
         raise BadUserInput("input.channel", "must be PHONE or STAFF for staff bookings")
     customer_key = decode_id("input.customerId", customer_id, "Customer")
     service_key = decode_id("input.serviceId", service_id, "Service")
-    vehicle_key = decode_id("input.vehicleId", vehicle_id, "Vehicle") if vehicle_id else None
+    vehicle_key = (
+        decode_id("input.vehicleId", vehicle_id, "Vehicle") if vehicle_id is not None else None
+    )
     starts_at = _check_start("input.startsAt", starts_at)
     notes = validation.optional_text(
         "input.customerNotes", customer_notes, max_length=MAX_NOTES_LENGTH

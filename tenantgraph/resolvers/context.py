@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tenantgraph.authz.decisions import Decisions
+from tenantgraph.authz.decisions import Authorizer, Decisions
 from tenantgraph.authz.principal import Principal
 from tenantgraph.resolvers.loaders import Loaders
 from tenantgraph.resolvers.pagination import clamp_first
@@ -26,6 +26,7 @@ class RequestContext:
     # Reads share one session per request; writes open their own transaction.
     session: SerialReader
     decisions: Decisions
+    authorizer: Authorizer
     # For a data subject: the ids of their customer records in every tenant.
     own_customer_ids: frozenset[str] = frozenset()
     request_id: str = ""

@@ -131,7 +131,7 @@ async def create_vehicle(ctx: RequestContext, values: Mapping[str, Any]) -> Vehi
     fields = _vehicle_fields(values, "input")
     _require_identifier(fields.get("registration"), fields.get("vin"), "input")
     owner_gid = values.get("owner_id")
-    owner_key = decode_id("input.ownerId", owner_gid, "Customer") if owner_gid else None
+    owner_key = decode_id("input.ownerId", owner_gid, "Customer") if owner_gid is not None else None
     async with write_transaction(ctx.sessions) as tx:
         if owner_key is not None:
             await _scoped_customer(tx, tenant_id, owner_key, "input.ownerId")

@@ -61,8 +61,14 @@ async def add_document(
         raise BadUserInput("input.file", f"must be at most {ctx.settings.max_upload_bytes} bytes")
     if booking_id is None and customer_id is None:
         raise BadUserInput("input.bookingId", "or customerId is required")
-    booking_key = decode_id("input.bookingId", booking_id, "Booking") if booking_id else None
-    customer_key = decode_id("input.customerId", customer_id, "Customer") if customer_id else None
+    # An empty string is a malformed id, not an omitted one: it must not leave the document
+    # attached to nothing.
+    booking_key = (
+        decode_id("input.bookingId", booking_id, "Booking") if booking_id is not None else None
+    )
+    customer_key = (
+        decode_id("input.customerId", customer_id, "Customer") if customer_id is not None else None
+    )
     async with write_transaction(ctx.sessions) as tx:
         if booking_key is not None:
             booking = (

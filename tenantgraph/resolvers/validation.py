@@ -101,6 +101,7 @@ def postal_code(field: str, value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     cleaned = value.strip()
-    if not re.fullmatch(r"\d{4}", cleaned):
+    # ASCII digits only: \d would also accept full-width and other non-ASCII digits.
+    if not re.fullmatch(r"[0-9]{4}", cleaned):
         raise BadUserInput(field, "must be a four-digit Danish postal code")
     return cleaned

@@ -9,6 +9,7 @@ import strawberry
 from starlette.datastructures import UploadFile
 
 from tenantgraph.resolvers import booking_writes, customer_writes, document_writes
+from tenantgraph.schema.admin import AdminMutation
 from tenantgraph.schema.context import Info
 from tenantgraph.schema.inputs import (
     AddDocumentInput,
@@ -44,7 +45,7 @@ class DocumentPayload:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(AdminMutation):
     @strawberry.mutation
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerPayload:
         values = provided(input)

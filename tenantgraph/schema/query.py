@@ -7,6 +7,7 @@ import strawberry
 from tenantgraph.errors import NotFound
 from tenantgraph.resolvers import queries
 from tenantgraph.resolvers.ids import decode_any
+from tenantgraph.schema.admin import AdminQuery
 from tenantgraph.schema.connection import Connection, connection_from_page
 from tenantgraph.schema.context import Info
 from tenantgraph.schema.enums import DocumentKind
@@ -25,7 +26,7 @@ NODE_MODELS: dict[str, type[models.Base]] = {
 
 
 @strawberry.type
-class Query:
+class Query(AdminQuery):
     @strawberry.field(description="The caller.")
     async def viewer(self, info: Info) -> Viewer:
         principal = info.context.principal

@@ -60,6 +60,7 @@ async def make_context(
     principal: Principal,
     request_id: str,
 ) -> RequestContext:
+    await services.authorizer.refresh_if_stale(services.sessions)
     own_customer_ids: frozenset[str] = frozenset()
     if principal.kind is PrincipalKind.SUBJECT:
         async with services.sessions() as session:
@@ -73,6 +74,7 @@ async def make_context(
         sessions=services.sessions,
         session=SerialReader(services.sessions()),
         decisions=services.authorizer.decisions(principal.roles, principal.tenant_id),
+        authorizer=services.authorizer,
         own_customer_ids=own_customer_ids,
         request_id=request_id,
     )

@@ -246,3 +246,80 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tenant: Mapped[Tenant] = _parent("Tenant")
+
+
+class PolicyRule(Base):
+    """Casbin policy lines held in the database: the tenants' own grants.
+
+    The platform policy lives in ``authz/policy.csv``; this table holds only
+    lines in a tenant's domain, written through the Casbin adapter.
+    """
+
+    __tablename__ = "casbin_rule"
+    __table_args__ = (Index("ix_casbin_rule_ptype_domain", "ptype", "v1"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ptype: Mapped[str] = mapped_column(String(255))
+    v0: Mapped[str | None] = mapped_column(String(255))
+    v1: Mapped[str | None] = mapped_column(String(255))
+    v2: Mapped[str | None] = mapped_column(String(255))
+    v3: Mapped[str | None] = mapped_column(String(255))
+    v4: Mapped[str | None] = mapped_column(String(255))
+    v5: Mapped[str | None] = mapped_column(String(255))
+
+    def __str__(self) -> str:
+        # The adapter parses this back as a CSV policy line.
+        values = [self.ptype, self.v0, self.v1, self.v2, self.v3, self.v4, self.v5]
+        return ", ".join(v for v in values if v is not None)
+
+
+class PolicyState(Base):
+    """One row: the version of the database-held policy, bumped on every change.
+
+    Every server process polls it and reloads the grants when it moves.
+    """
+
+    __tablename__ = "policy_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what to whose data: ids, field names and counts, never values.
+
+    Events are chained per tenant: each carries the hash of the previous one,
+    so a changed or removed row breaks the chain (``tenantgraph audit verify``).
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        UniqueConstraint("chain", "seq", name="uq_audit_events_chain_seq"),
+        Index("ix_audit_events_tenant_time", "tenant_id", "occurred_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    # The tenant id, or "platform" for events outside any tenant.
+    chain: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer)
+    tenant_id: Mapped[str | None] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The newest event of each chain; updating it serialises appends per tenant."""
+
+    __tablename__ = "audit_heads"
+
+    chain: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
