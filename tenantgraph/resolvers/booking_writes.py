@@ -111,10 +111,10 @@ async def create_booking(
     )
     starts_at = _check_start("input.startsAt", starts_at)
     notes = validation.optional_text(
-        "input.customerNotes", customer_notes, max_length=MAX_NOTES_LENGTH
+        "input.customerNotes", customer_notes, max_length=MAX_NOTES_LENGTH, multiline=True
     )
     internal = validation.optional_text(
-        "input.internalNotes", internal_notes, max_length=MAX_NOTES_LENGTH
+        "input.internalNotes", internal_notes, max_length=MAX_NOTES_LENGTH, multiline=True
     )
     async with write_transaction(ctx.sessions) as tx:
         service = await _lock_service(tx, tenant_id, service_key, "input.serviceId")
@@ -130,13 +130,15 @@ async def create_booking(
         if vehicle_key is not None:
             vehicle = (
                 await tx.execute(
-                    select(Vehicle.id).where(
+                    select(Vehicle.owner_id).where(
                         Vehicle.id == vehicle_key, Vehicle.tenant_id == tenant_id
                     )
                 )
-            ).scalar_one_or_none()
+            ).first()
             if vehicle is None:
                 raise NotFound("Vehicle not found", field="input.vehicleId")
+            if vehicle.owner_id not in (None, customer_key):
+                raise BadUserInput("input.vehicleId", "must belong to the booking's customer")
         ends_at = starts_at + timedelta(minutes=service.duration_minutes)
         await _ensure_capacity(tx, service, starts_at, ends_at, field="input.startsAt")
         booking = Booking(

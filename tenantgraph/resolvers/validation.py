@@ -21,14 +21,21 @@ DEFAULT_PHONE_REGION = "DK"
 _REGISTRATION = re.compile(r"^[A-ZÆØÅ0-9]{2,7}$")
 # ISO 3779: 17 characters, letters I, O and Q are never used.
 _VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 control characters except tab and newlines, and the bidirectional
+# overrides that make text display differently from what is stored.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK = re.compile(r"[\t\r\n\u2028\u2029]")
 
 
-def text(field: str, value: str, *, max_length: int, required: bool = True) -> str:
-    """Trimmed, NFC-normalised text without control characters."""
+def text(
+    field: str, value: str, *, max_length: int, required: bool = True, multiline: bool = False
+) -> str:
+    """Trimmed, NFC-normalised text without control characters; one line unless ``multiline``."""
     cleaned = unicodedata.normalize("NFC", value).strip()
     if _CONTROL.search(cleaned):
         raise BadUserInput(field, "must not contain control characters")
+    if not multiline and _LINE_BREAK.search(cleaned):
+        raise BadUserInput(field, "must be a single line")
     if required and not cleaned:
         raise BadUserInput(field, "must not be empty")
     if len(cleaned) > max_length:
@@ -36,10 +43,12 @@ def text(field: str, value: str, *, max_length: int, required: bool = True) -> s
     return cleaned
 
 
-def optional_text(field: str, value: str | None, *, max_length: int) -> str | None:
+def optional_text(
+    field: str, value: str | None, *, max_length: int, multiline: bool = False
+) -> str | None:
     if value is None:
         return None
-    cleaned = text(field, value, max_length=max_length, required=False)
+    cleaned = text(field, value, max_length=max_length, required=False, multiline=multiline)
     return cleaned or None
 
 
