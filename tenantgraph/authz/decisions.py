@@ -28,6 +28,8 @@ from tenantgraph.store.models import PolicyRule, PolicyState
 AUTHZ_DIR = Path(__file__).parent
 MODEL_PATH = AUTHZ_DIR / "model.conf"
 POLICY_PATH = AUTHZ_DIR / "policy.csv"
+# Further platform policy files, one per feature area, loaded after policy.csv.
+POLICY_DIR = AUTHZ_DIR / "policy.d"
 PLATFORM_DOMAIN = "*"
 
 logger = logging.getLogger("tenantgraph.authz")
@@ -45,10 +47,25 @@ class Explanation:
     rule: tuple[str, ...]
 
 
-def new_enforcer(policy_path: Path = POLICY_PATH) -> casbin.Enforcer:
+def _policy_lines(path: Path) -> list[list[str]]:
+    lines = []
+    for raw in path.read_text().splitlines():
+        text = raw.strip()
+        if text and not text.startswith("#"):
+            lines.append([part.strip() for part in text.split(",")])
+    return lines
+
+
+def new_enforcer(policy_path: Path = POLICY_PATH, policy_dir: Path = POLICY_DIR) -> casbin.Enforcer:
     enforcer = casbin.Enforcer(str(MODEL_PATH), str(policy_path))
-    # Role inheritance lines in the "*" domain apply in every tenant's domain.
     enforcer.enable_auto_save(False)
+    for extra in sorted(policy_dir.glob("*.csv")):
+        for line in _policy_lines(extra):
+            if line[0] == "p":
+                enforcer.add_policy(*line[1:])
+            elif line[0] == "g":
+                enforcer.add_grouping_policy(*line[1:])
+    # Role inheritance lines in the "*" domain apply in every tenant's domain.
     enforcer.add_named_domain_matching_func("g", key_match)
     enforcer.build_role_links()
     return enforcer

@@ -19,6 +19,10 @@ from tenantgraph.store.models import (
     Vehicle,
 )
 
+# Roles that keep seeing a document retained after its person was erased
+# (an issued invoice, kept for bookkeeping); everyone else no longer sees it.
+RETAINED_DOCUMENT_READERS = frozenset({"tenant_admin", "partner_accounting"})
+
 # Document kinds a role may hold rows of; roles not named here see every kind.
 DOCUMENT_KINDS_BY_ROLE: dict[str, tuple[DocumentKind, ...]] = {
     "inspector": (DocumentKind.INSPECTION_REPORT, DocumentKind.OTHER),
@@ -38,7 +42,10 @@ def row_scope(model: ScopedModel, principal: Principal) -> ColumnElement[bool]:
     if principal.is_tenant_member:
         in_tenant = model.tenant_id == principal.tenant_id
         if model is Document:
-            return and_(in_tenant, _document_kinds(principal))
+            visible = and_(in_tenant, _document_kinds(principal))
+            if principal.roles.isdisjoint(RETAINED_DOCUMENT_READERS):
+                visible = and_(visible, Document.retained_since.is_(None))
+            return visible
         return in_tenant
     if principal.kind is PrincipalKind.SUBJECT and principal.email:
         own = subject_customer_ids(principal)
@@ -48,7 +55,7 @@ def row_scope(model: ScopedModel, principal: Principal) -> ColumnElement[bool]:
             return Vehicle.owner_id.in_(own)
         if model is Booking:
             return Booking.customer_id.in_(own)
-        return Document.customer_id.in_(own)
+        return and_(Document.customer_id.in_(own), Document.retained_since.is_(None))
     return false()
 
 

@@ -15,6 +15,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_FILE = Path(".tenantgraph-secret")
+DEV_ERASURE_KEY_FILE = Path(".tenantgraph-erasure-key")
 MIN_SECRET_LENGTH = 32
 
 
@@ -39,6 +40,17 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=5000, ge=1)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     sql_echo: bool = False
+    # Key of the erasure journal's keyed hashes. It must live outside the
+    # database (and its backups), or the journal could be reversed with it.
+    erasure_key: str = ""
+    # Outgoing mail for one-time codes and notices; without a host, messages
+    # stay in the outbox (development: `tenantgraph outbox` prints them).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "no-reply@tenantgraph.invalid"
+    smtp_starttls: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -65,6 +77,20 @@ class Settings(BaseSettings):
         DEV_SECRET_FILE.chmod(0o600)
         self.secret_key = key
         return key
+
+    def erasure_journal_key(self) -> bytes:
+        """The journal key; generated once into a git-ignored file in development."""
+        if self.erasure_key:
+            return self.erasure_key.encode()
+        if self.is_production:
+            raise SettingsError("TENANTGRAPH_ERASURE_KEY is required in production")
+        if DEV_ERASURE_KEY_FILE.exists():
+            return DEV_ERASURE_KEY_FILE.read_text().strip().encode()
+        key = secrets.token_urlsafe(48)
+        DEV_ERASURE_KEY_FILE.write_text(key + "\n")
+        DEV_ERASURE_KEY_FILE.chmod(0o600)
+        self.erasure_key = key
+        return key.encode()
 
 
 @lru_cache(maxsize=1)

@@ -96,6 +96,11 @@ class Tenant(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
     # {"mon": [["07:00", "16:00"]], ..., "sun": []} in the tenant's local time.
     opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Approve erasure requests without a tenant_admin's review.
+    auto_approve_erasure: Mapped[bool] = mapped_column(default=False)
+    # Years to keep inspection reports after an erasure (a tenant's legal or QA
+    # duty); None means reports are deleted with the rest.
+    report_retention_years: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -138,6 +143,11 @@ class Customer(Base):
     postal_code: Mapped[str | None] = mapped_column(String(10))
     city: Mapped[str | None] = mapped_column(String(100))
     created_via: Mapped[CreatedVia] = mapped_column(_enum(CreatedVia))
+    # Art. 18: kept, visible to the tenant's staff, but not processed further.
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    restriction_reason: Mapped[str | None] = mapped_column(String(500))
+    # Art. 21: purposes the person objected to ("service_reminders", "marketing").
+    objections: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -221,6 +231,9 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     retain_until: Mapped[date | None] = mapped_column(Date)
+    # Set when the person was erased but the document must be kept (an issued
+    # invoice): from then on only the roles that must keep it may see it.
+    retained_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -323,3 +336,147 @@ class AuditHead(Base):
     chain: Mapped[str] = mapped_column(String(32), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class PrivacyRequestType(enum.StrEnum):
+    ACCESS = "ACCESS"
+    PORTABILITY = "PORTABILITY"
+    RECTIFICATION = "RECTIFICATION"
+    ERASURE = "ERASURE"
+    RESTRICTION = "RESTRICTION"
+    OBJECTION = "OBJECTION"
+
+
+class PrivacyRequestStatus(enum.StrEnum):
+    RECEIVED = "RECEIVED"
+    VERIFIED = "VERIFIED"
+    PENDING_CONTROLLER = "PENDING_CONTROLLER"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    PARTIALLY_COMPLETED = "PARTIALLY_COMPLETED"
+    REJECTED = "REJECTED"
+
+
+OPEN_REQUEST_STATUSES = (
+    PrivacyRequestStatus.RECEIVED,
+    PrivacyRequestStatus.VERIFIED,
+    PrivacyRequestStatus.PENDING_CONTROLLER,
+    PrivacyRequestStatus.IN_PROGRESS,
+)
+
+
+class PrivacyRequest(Base):
+    """A data subject's request to one business (the controller), with its deadline."""
+
+    __tablename__ = "privacy_requests"
+    __table_args__ = (
+        Index("ix_privacy_requests_tenant_received", "tenant_id", "received_at", "id"),
+        Index("ix_privacy_requests_customer", "customer_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # Cleared when the customer is erased; the request itself holds no personal data.
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    type: Mapped[PrivacyRequestType] = mapped_column(_enum(PrivacyRequestType))
+    status: Mapped[PrivacyRequestStatus] = mapped_column(_enum(PrivacyRequestStatus))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    extension_reason: Mapped[str | None] = mapped_column(String(1000))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejection_reason: Mapped[str | None] = mapped_column(String(1000))
+    legal_reference: Mapped[str | None] = mapped_column(String(200))
+    requested_by: Mapped[str] = mapped_column(String(100))
+    # Type-specific parameters without personal values (e.g. the objected purpose).
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The erasure receipt or other outcome, by entity and count.
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    tenant: Mapped[Tenant] = _parent("Tenant")
+    customer: Mapped[Customer | None] = _parent("Customer")
+
+
+class OneTimeCode(Base):
+    """A one-time code sent to a contact detail: subject login or confirming a new address."""
+
+    __tablename__ = "one_time_codes"
+    __table_args__ = (Index("ix_one_time_codes_lookup", "purpose", "target_key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    purpose: Mapped[str] = mapped_column(String(32))
+    # Keyed hash of the normalised address the code was sent to.
+    target_key: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # For a rectification: which customer records change and to what (deleted on use).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message waiting for (or handed to) the sender: codes and notices to people."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PartnerRead(Base):
+    """A partner integration received personal fields of a customer (Art. 15(1)(c) recipients)."""
+
+    __tablename__ = "partner_reads"
+    __table_args__ = (
+        UniqueConstraint(
+            "api_key_id", "customer_id", "day", name="uq_partner_reads_key_customer_day"
+        ),
+        Index("ix_partner_reads_customer", "customer_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    first_read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecipientNotice(Base):
+    """Art. 19: a partner that received a person's data must be told of a change to it."""
+
+    __tablename__ = "recipient_notices"
+    __table_args__ = (Index("ix_recipient_notices_key", "api_key_id", "delivered_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    # The customer's global id as the partner knew it; the row itself may be gone.
+    customer_ref: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ErasureJournalEntry(Base):
+    """Which identities were erased, by keyed hash only, to erase them again after a restore."""
+
+    __tablename__ = "erasure_journal"
+    __table_args__ = (Index("ix_erasure_journal_tenant", "tenant_id", "erased_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # HMAC of the normalised email / phone with a key kept outside the database.
+    identity_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    request_id: Mapped[str | None] = mapped_column(String(32))
