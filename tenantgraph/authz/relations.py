@@ -59,3 +59,14 @@ def relation_of(row: Base, principal: Principal, own_customer_ids: frozenset[str
     if isinstance(row, Booking | Document):
         return _owned(row.customer_id, principal, own_customer_ids)
     return None
+
+
+def subject_of(row: Base) -> str | None:
+    """The customer a personal row is about (None for rows about nobody)."""
+    if isinstance(row, Customer):
+        return row.id
+    if isinstance(row, Vehicle):
+        return row.owner_id
+    if isinstance(row, Booking | Document):
+        return row.customer_id
+    return None

@@ -30,10 +30,14 @@ class RequestContext:
     # For a data subject: the ids of their customer records in every tenant.
     own_customer_ids: frozenset[str] = frozenset()
     request_id: str = ""
+    # For a partner: customer id -> personal fields sent to it in this request.
+    partner_reads: dict[str, set[str]] | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.session, self.principal)
+        if self.principal.api_key_id is not None:
+            self.partner_reads = {}
 
     def page_size(self, first: int | None) -> int:
         return clamp_first(

@@ -17,7 +17,7 @@ memoised per policy version and role set (``authz.decisions``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from graphql import ExecutionResult, FragmentDefinitionNode, GraphQLError, OperationDefinitionNode
@@ -25,8 +25,9 @@ from strawberry.extensions import SchemaExtension
 
 from tenantgraph.authz.operation_check import Denial, OperationTooComplex, denied_fields
 from tenantgraph.authz.principal import DenialStyle
-from tenantgraph.authz.relations import possible_relations, relation_of
+from tenantgraph.authz.relations import possible_relations, relation_of, subject_of
 from tenantgraph.errors import BadUserInput, Forbidden
+from tenantgraph.privacy.recipients import record_partner_reads
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.store.models import Base
 
@@ -61,7 +62,34 @@ def forbidden_error(denials: list[Denial]) -> GraphQLError:
     )
 
 
+# Fields of a person's rows that carry nothing about the person.
+_NOT_PERSONAL_FIELDS = frozenset({"id", "tenant", "service"})
+
+
+def _note_partner_read(
+    reads: dict[str, set[str]], row: Base, coordinate: str, field_name: str
+) -> None:
+    """Remember which personal field of which customer a partner is being sent."""
+    if field_name in _NOT_PERSONAL_FIELDS:
+        return
+    customer_id = subject_of(row)
+    if customer_id is not None:
+        reads.setdefault(customer_id, set()).add(coordinate)
+
+
 class FieldGuard(SchemaExtension):
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        context: RequestContext = self.execution_context.context
+        principal = context.principal
+        if context.partner_reads and principal.api_key_id and principal.tenant_id:
+            await record_partner_reads(
+                context.sessions,
+                tenant_id=principal.tenant_id,
+                api_key_id=principal.api_key_id,
+                reads=context.partner_reads,
+            )
+
     def on_execute(self) -> Iterator[None]:
         context: RequestContext = self.execution_context.context
         document = self.execution_context.graphql_document
@@ -128,6 +156,8 @@ class FieldGuard(SchemaExtension):
             coordinate = f"{info.parent_type.name}.{info.field_name}"
             if not context.decisions.allows(coordinate, "read", relation):
                 raise Forbidden(f"not allowed to read {coordinate}")
+            if context.partner_reads is not None:
+                _note_partner_read(context.partner_reads, root, coordinate, info.field_name)
         elif root is None and info.parent_type.name in ROOT_TYPES:
             context = info.context
             action = "write" if info.parent_type.name == "Mutation" else "read"
