@@ -38,3 +38,13 @@ class Unauthenticated(ServiceError):
 
 class Conflict(ServiceError):
     code = "CONFLICT"
+
+
+class RateLimited(ServiceError):
+    """Too many calls from one client; ``retryAfterSeconds`` says when to try again."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message, retryAfterSeconds=retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds

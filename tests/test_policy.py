@@ -50,7 +50,8 @@ def test_every_mutation_and_input_field_has_a_write_decision() -> None:
     ]
     assert not undecided
     admin = AUTHORIZER.decisions(frozenset({"tenant_admin"}), PLATFORM_DOMAIN)
-    assert all(admin.allows(c, "write", "public") for c in coordinates)
+    inputs = [c for c in coordinates if not c.startswith("Mutation.")]
+    assert [c for c in inputs if not admin.allows(c, "write", "public")] == []
 
 
 def test_fields_any_reader_may_be_denied_are_nullable() -> None:

@@ -44,9 +44,16 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """How the principal is recorded in ``created_by`` columns and audit events."""
+        """How the principal is recorded in ``created_by`` columns and audit events.
+
+        A data subject is recorded as ``subject:self``, never by email: the
+        audit trail outlives an erasure and must hold no personal values; the
+        event's entity says whose record it was.
+        """
         if self.api_key_id:
             return f"apikey:{self.api_key_id}"
+        if self.kind is PrincipalKind.SUBJECT:
+            return "subject:self"
         return f"{self.kind.value.lower()}:{self.subject}"
 
     @property

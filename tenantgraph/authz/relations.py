@@ -9,9 +9,18 @@ response at all; the field guard treats that as a security event.
 from __future__ import annotations
 
 from tenantgraph.authz.principal import Principal, PrincipalKind
-from tenantgraph.store.models import Base, Booking, Customer, Document, Service, Tenant, Vehicle
+from tenantgraph.store.models import (
+    Base,
+    Booking,
+    Customer,
+    Document,
+    PrivacyRequest,
+    Service,
+    Tenant,
+    Vehicle,
+)
 
-ROW_TYPES = ("Customer", "Vehicle", "Booking", "Document")
+ROW_TYPES = ("Customer", "Vehicle", "Booking", "Document", "PrivacyRequest", "AuditEvent")
 PUBLIC_PROFILE_TYPES = ("Tenant", "Service")
 
 
@@ -56,7 +65,7 @@ def relation_of(row: Base, principal: Principal, own_customer_ids: frozenset[str
         return _owned(row.id, principal, own_customer_ids)
     if isinstance(row, Vehicle):
         return _owned(row.owner_id, principal, own_customer_ids)
-    if isinstance(row, Booking | Document):
+    if isinstance(row, Booking | Document | PrivacyRequest):
         return _owned(row.customer_id, principal, own_customer_ids)
     return None
 

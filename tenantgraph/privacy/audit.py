@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenantgraph.authz.principal import Principal
 from tenantgraph.store.models import AuditEvent, AuditHead
 from tenantgraph.store.types import new_id, utcnow
 
@@ -87,6 +88,21 @@ async def record(
     head.hash = event.hash
     tx.add(event)
     return event
+
+
+async def record_write(
+    tx: AsyncSession, principal: Principal, action: str, row: Any, fields: Sequence[str]
+) -> AuditEvent:
+    """Audit a write to a tenant's row by the calling principal (field names only)."""
+    return await record(
+        tx,
+        tenant_id=row.tenant_id,
+        actor=principal.actor,
+        action=action,
+        entity_type=type(row).__name__,
+        entity_id=row.id,
+        fields=fields,
+    )
 
 
 @dataclass(frozen=True)

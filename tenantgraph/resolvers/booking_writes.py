@@ -4,6 +4,13 @@ Every write first bumps the service's ``booking_lock`` counter. On PostgreSQL
 that takes the service row's lock; on SQLite the write transaction already
 holds the database's write lock. Either way, two bookings for the same service
 are checked and inserted one after the other, so the capacity check cannot race.
+The count includes the live holds of online drafts (``resolvers.availability``),
+which are taken under the same lock.
+
+Staff bookings stay inside the tenant's opening hours, like online ones; a
+tenant that has set no opening hours takes staff bookings at any time (online
+booking needs opening hours). Only a ``tenant_admin`` may book a full slot
+anyway, with ``overbook: true``, and that is audited.
 """
 
 from __future__ import annotations
@@ -11,13 +18,15 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantgraph.authz.writes import require_writer
-from tenantgraph.errors import BadUserInput, Conflict, NotFound
-from tenantgraph.resolvers import validation
+from tenantgraph.errors import BadUserInput, Conflict, Forbidden, NotFound
+from tenantgraph.privacy.audit import record, record_write
+from tenantgraph.resolvers import availability, validation
 from tenantgraph.resolvers.context import RequestContext
+from tenantgraph.resolvers.customer_writes import ensure_not_restricted
 from tenantgraph.resolvers.ids import decode_id
 from tenantgraph.store.engine import write_transaction
 from tenantgraph.store.models import (
@@ -27,6 +36,7 @@ from tenantgraph.store.models import (
     BookingStatus,
     Customer,
     Service,
+    Tenant,
     Vehicle,
 )
 from tenantgraph.store.types import utcnow
@@ -75,19 +85,32 @@ async def _ensure_capacity(
     *,
     field: str,
     ignore_booking_id: str | None = None,
-) -> None:
-    """Refuse a booking that would put more active bookings in a slot than its capacity."""
-    statement = select(func.count()).where(
-        Booking.service_id == service.id,
-        Booking.status.in_(ACTIVE_BOOKING_STATUSES),
-        Booking.starts_at < ends_at,
-        Booking.ends_at > starts_at,
+    overbook: bool = False,
+) -> bool:
+    """Refuse a booking that would put more active bookings and live holds in a slot
+    than its capacity, unless ``overbook``; return whether the slot was already full."""
+    occupied = await availability.count_occupied(
+        tx, service.id, starts_at, ends_at, now=utcnow(), ignore_booking_id=ignore_booking_id
     )
-    if ignore_booking_id is not None:
-        statement = statement.where(Booking.id != ignore_booking_id)
-    overlapping = (await tx.execute(statement)).scalar_one()
-    if overlapping >= service.capacity_per_slot:
+    full = occupied >= service.capacity_per_slot
+    if full and not overbook:
         raise Conflict(f"{field}: the slot is fully booked", field=field)
+    return full
+
+
+async def _ensure_open(
+    tx: AsyncSession, tenant_id: str, starts_at: datetime, ends_at: datetime, field: str
+) -> None:
+    """Refuse a time outside the tenant's opening hours; without any set, every time is open."""
+    tenant = (
+        await tx.execute(
+            select(Tenant.opening_hours, Tenant.timezone).where(Tenant.id == tenant_id)
+        )
+    ).one()
+    if tenant.opening_hours and not availability.within_opening_hours(
+        tenant.opening_hours, tenant.timezone, starts_at, ends_at
+    ):
+        raise BadUserInput(field, "is outside the opening hours")
 
 
 async def create_booking(
@@ -100,8 +123,11 @@ async def create_booking(
     customer_notes: str | None,
     internal_notes: str | None,
     channel: BookingChannel,
+    overbook: bool = False,
 ) -> Booking:
     tenant_id = require_writer(ctx.principal, ctx.decisions, "createBooking")
+    if overbook and not ctx.principal.has_any_role("tenant_admin"):
+        raise Forbidden("only a tenant_admin may overbook", path=["createBooking"])
     if channel not in STAFF_BOOKING_CHANNELS:
         raise BadUserInput("input.channel", "must be PHONE or STAFF for staff bookings")
     customer_key = decode_id("input.customerId", customer_id, "Customer")
@@ -120,13 +146,12 @@ async def create_booking(
         service = await _lock_service(tx, tenant_id, service_key, "input.serviceId")
         customer = (
             await tx.execute(
-                select(Customer.id).where(
-                    Customer.id == customer_key, Customer.tenant_id == tenant_id
-                )
+                select(Customer).where(Customer.id == customer_key, Customer.tenant_id == tenant_id)
             )
         ).scalar_one_or_none()
         if customer is None:
             raise NotFound("Customer not found", field="input.customerId")
+        ensure_not_restricted(customer, "input.customerId")
         if vehicle_key is not None:
             vehicle = (
                 await tx.execute(
@@ -140,7 +165,10 @@ async def create_booking(
             if vehicle.owner_id not in (None, customer_key):
                 raise BadUserInput("input.vehicleId", "must belong to the booking's customer")
         ends_at = starts_at + timedelta(minutes=service.duration_minutes)
-        await _ensure_capacity(tx, service, starts_at, ends_at, field="input.startsAt")
+        await _ensure_open(tx, tenant_id, starts_at, ends_at, "input.startsAt")
+        overbooked = await _ensure_capacity(
+            tx, service, starts_at, ends_at, field="input.startsAt", overbook=overbook
+        )
         booking = Booking(
             tenant_id=tenant_id,
             customer_id=customer_key,
@@ -157,6 +185,29 @@ async def create_booking(
             created_by=ctx.principal.actor,
         )
         tx.add(booking)
+        await tx.flush()
+        written = ["customer_id", "service_id", "starts_at", "ends_at", "price_ore"]
+        written += [
+            name
+            for name, value in (
+                ("vehicle_id", vehicle_key),
+                ("customer_notes", notes),
+                ("internal_notes", internal),
+            )
+            if value
+        ]
+        await record_write(tx, ctx.principal, "booking.create", booking, written)
+        if overbooked:
+            await record(
+                tx,
+                tenant_id=tenant_id,
+                actor=ctx.principal.actor,
+                action="booking.overbook",
+                entity_type="Booking",
+                entity_id=booking.id,
+                fields=["starts_at", "ends_at"],
+                details={"overbook": True},
+            )
     return booking
 
 
@@ -195,13 +246,22 @@ async def reschedule_booking(ctx: RequestContext, global_id: str, starts_at: dat
         booking = await _scoped_booking(tx, tenant_id, key)
         if booking.status not in ACTIVE_BOOKING_STATUSES:
             raise Conflict(f"a {booking.status.value} booking cannot be rescheduled", field="id")
+        if booking.customer_id is not None:
+            customer = await tx.get(Customer, booking.customer_id)
+            if customer is not None:
+                ensure_not_restricted(customer, "id")
         ends_at = starts_at + timedelta(minutes=service.duration_minutes)
+        await _ensure_open(tx, tenant_id, starts_at, ends_at, "startsAt")
         await _ensure_capacity(
             tx, service, starts_at, ends_at, field="startsAt", ignore_booking_id=booking.id
         )
         booking.starts_at = starts_at
         booking.ends_at = ends_at
         booking.updated_at = utcnow()
+        await record_write(tx, ctx.principal, "booking.cancel", booking, ["status"])
+        await record_write(
+            tx, ctx.principal, "booking.reschedule", booking, ["starts_at", "ends_at"]
+        )
     return booking
 
 

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from tenantgraph.authz.writes import require_writer
-from tenantgraph.errors import BadUserInput, NotFound
+from tenantgraph.errors import BadUserInput, Conflict, NotFound
+from tenantgraph.privacy.audit import record_write
 from tenantgraph.resolvers import validation
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.resolvers.ids import decode_id
@@ -50,6 +51,12 @@ def _customer_fields(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     return out
 
 
+def ensure_not_restricted(customer: Customer, field: str) -> None:
+    """Art. 18: a restricted customer's data is kept but neither changed nor used."""
+    if customer.restricted_at is not None:
+        raise Conflict("processing of this customer's data is restricted", field=field)
+
+
 def _require_contact(customer_email: str | None, customer_phone: str | None, prefix: str) -> None:
     if not customer_email and not customer_phone:
         raise BadUserInput(f"{prefix}.email", "or phone is required so the customer can be reached")
@@ -68,6 +75,8 @@ async def create_customer(
     customer = Customer(tenant_id=tenant_id, created_via=created_via, **fields)
     async with write_transaction(ctx.sessions) as tx:
         tx.add(customer)
+        await tx.flush()
+        await record_write(tx, ctx.principal, "customer.create", customer, list(fields))
     return customer
 
 
@@ -79,10 +88,12 @@ async def update_customer(
     fields = _customer_fields(patch, "input")
     async with write_transaction(ctx.sessions) as tx:
         customer = await _scoped_customer(tx, tenant_id, key, "id")
+        ensure_not_restricted(customer, "id")
         for name, value in fields.items():
             setattr(customer, name, value)
         _require_contact(customer.email, customer.phone, "input")
         customer.updated_at = utcnow()
+        await record_write(tx, ctx.principal, "customer.update", customer, list(fields))
     return customer
 
 
@@ -134,9 +145,12 @@ async def create_vehicle(ctx: RequestContext, values: Mapping[str, Any]) -> Vehi
     owner_key = decode_id("input.ownerId", owner_gid, "Customer") if owner_gid is not None else None
     async with write_transaction(ctx.sessions) as tx:
         if owner_key is not None:
-            await _scoped_customer(tx, tenant_id, owner_key, "input.ownerId")
+            owner = await _scoped_customer(tx, tenant_id, owner_key, "input.ownerId")
+            ensure_not_restricted(owner, "input.ownerId")
         vehicle = Vehicle(tenant_id=tenant_id, owner_id=owner_key, **fields)
         tx.add(vehicle)
+        await tx.flush()
+        await record_write(tx, ctx.principal, "vehicle.create", vehicle, list(fields))
     return vehicle
 
 
@@ -155,11 +169,18 @@ async def update_vehicle(ctx: RequestContext, global_id: str, patch: Mapping[str
         ).scalar_one_or_none()
         if vehicle is None:
             raise NotFound("Vehicle not found", field="id")
+        if vehicle.owner_id is not None:
+            ensure_not_restricted(
+                await _scoped_customer(tx, tenant_id, vehicle.owner_id, "id"), "id"
+            )
         if owner_key is not None:
-            await _scoped_customer(tx, tenant_id, owner_key, "input.ownerId")
+            owner = await _scoped_customer(tx, tenant_id, owner_key, "input.ownerId")
+            ensure_not_restricted(owner, "input.ownerId")
         if "owner_id" in patch:
             vehicle.owner_id = owner_key
         for name, value in fields.items():
             setattr(vehicle, name, value)
         _require_identifier(vehicle.registration, vehicle.vin, "input")
+        changed = [*fields, *(["owner_id"] if "owner_id" in patch else [])]
+        await record_write(tx, ctx.principal, "vehicle.update", vehicle, changed)
     return vehicle

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tenantgraph.authz.writes import require_writer
 from tenantgraph.errors import BadUserInput, Forbidden, NotFound
+from tenantgraph.privacy.audit import record_write
 from tenantgraph.resolvers import validation
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.resolvers.ids import decode_id
@@ -107,4 +108,6 @@ async def add_document(
             created_by=ctx.principal.actor,
         )
         tx.add(document)
+        await tx.flush()
+        await record_write(tx, ctx.principal, "document.add", document, ["content", "title"])
     return document

@@ -17,9 +17,18 @@ from strawberry.dataloader import DataLoader
 from tenantgraph.authz.principal import Principal
 from tenantgraph.authz.scope import row_scope, service_scope, tenant_scope
 from tenantgraph.store.engine import SerialReader
-from tenantgraph.store.models import Booking, Customer, Document, Service, Tenant, Vehicle
+from tenantgraph.store.models import (
+    AuditEvent,
+    Booking,
+    Customer,
+    Document,
+    PrivacyRequest,
+    Service,
+    Tenant,
+    Vehicle,
+)
 
-M = TypeVar("M", Tenant, Service, Customer, Vehicle, Booking, Document)
+M = TypeVar("M", Tenant, Service, Customer, Vehicle, Booking, Document, PrivacyRequest, AuditEvent)
 
 
 class Loaders:

@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from tenantgraph.schema.extensions import CloseSession, ErrorCodes
 from tenantgraph.schema.guard import FieldGuard
+from tenantgraph.schema.limits import OperationLimits
 from tenantgraph.schema.mutation import Mutation
 from tenantgraph.schema.query import Query
 from tenantgraph.schema.types import Booking, Customer, Document, Service, Tenant, Vehicle
@@ -30,6 +31,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: OperationLimits(
+            max_cost=settings.max_query_cost,
+            max_directives=settings.max_directives,
+            default_page=settings.default_page_size,
+        ),
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)

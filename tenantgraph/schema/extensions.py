@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+
+from tenantgraph.request_facts import note_request
 
 if TYPE_CHECKING:
     from tenantgraph.resolvers.context import RequestContext
@@ -15,6 +17,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger("tenantgraph.errors")
 
 INTERNAL_MESSAGE = "Internal server error"
+
+
+def _operation_type(execution_context: Any) -> str | None:
+    try:
+        return str(execution_context.operation_type.value)
+    except (AttributeError, RuntimeError, ValueError):
+        return None
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -33,9 +42,20 @@ class ErrorCodes(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         result = self.execution_context.result
+        context: RequestContext | None = self.execution_context.context
+        if context is not None and context.request is not None:
+            note_request(
+                context.request.scope,
+                operation=self.execution_context.operation_name,
+                operation_type=_operation_type(self.execution_context),
+                error_codes=sorted(
+                    {str((e.extensions or {}).get("code", "BAD_USER_INPUT")) for e in result.errors}
+                )
+                if result is not None and result.errors
+                else [],
+            )
         if result is None or not result.errors:
             return
-        context: RequestContext | None = self.execution_context.context
         request_id = context.request_id if context is not None else None
         cleaned: list[GraphQLError] = []
         for error in result.errors:

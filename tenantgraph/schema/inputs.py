@@ -71,6 +71,11 @@ class CreateBookingInput:
     customer_notes: str | None = None
     internal_notes: str | None = None
     channel: BookingChannel = BookingChannel.PHONE
+    overbook: bool = strawberry.field(
+        default=False,
+        description="Book even if the slot is full: tenant_admin only, audited. "
+        "Other roles must leave it out.",
+    )
 
 
 @strawberry.input

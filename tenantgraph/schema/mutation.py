@@ -10,7 +10,9 @@ from starlette.datastructures import UploadFile
 
 from tenantgraph.resolvers import booking_writes, customer_writes, document_writes
 from tenantgraph.schema.admin import AdminMutation
+from tenantgraph.schema.booking_online import OnlineBookingMutation
 from tenantgraph.schema.context import Info
+from tenantgraph.schema.erasure import ErasureMutation
 from tenantgraph.schema.inputs import (
     AddDocumentInput,
     CreateBookingInput,
@@ -20,6 +22,8 @@ from tenantgraph.schema.inputs import (
     UpdateVehicleInput,
     provided,
 )
+from tenantgraph.schema.portal import PortalMutation
+from tenantgraph.schema.privacy import PrivacyMutation
 from tenantgraph.schema.types import Booking, Customer, Document, Vehicle
 from tenantgraph.store import models
 
@@ -45,7 +49,9 @@ class DocumentPayload:
 
 
 @strawberry.type
-class Mutation(AdminMutation):
+class Mutation(
+    ErasureMutation, PortalMutation, PrivacyMutation, OnlineBookingMutation, AdminMutation
+):
     @strawberry.mutation
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerPayload:
         values = provided(input)
@@ -83,6 +89,7 @@ class Mutation(AdminMutation):
             customer_notes=input.customer_notes,
             internal_notes=input.internal_notes,
             channel=models.BookingChannel(input.channel),
+            overbook=input.overbook,
         )
         return BookingPayload(booking=booking)  # type: ignore[arg-type]
 

@@ -8,10 +8,14 @@ from tenantgraph.errors import NotFound
 from tenantgraph.resolvers import queries
 from tenantgraph.resolvers.ids import decode_any
 from tenantgraph.schema.admin import AdminQuery
+from tenantgraph.schema.booking_online import OnlineBookingQuery
 from tenantgraph.schema.connection import Connection, connection_from_page
 from tenantgraph.schema.context import Info
 from tenantgraph.schema.enums import DocumentKind
+from tenantgraph.schema.erasure import ErasureQuery
 from tenantgraph.schema.inputs import BookingFilter
+from tenantgraph.schema.portal import PortalQuery
+from tenantgraph.schema.privacy import PrivacyQuery
 from tenantgraph.schema.types import Booking, Customer, Document, Node, Tenant, Vehicle, Viewer
 from tenantgraph.store import models
 
@@ -26,7 +30,7 @@ NODE_MODELS: dict[str, type[models.Base]] = {
 
 
 @strawberry.type
-class Query(AdminQuery):
+class Query(ErasureQuery, PortalQuery, PrivacyQuery, OnlineBookingQuery, AdminQuery):
     @strawberry.field(description="The caller.")
     async def viewer(self, info: Info) -> Viewer:
         principal = info.context.principal

@@ -113,6 +113,13 @@ class Customer(Node):
     postal_code: str | None
     city: str | None
     created_via: CreatedVia | None
+    restricted_at: datetime | None = strawberry.field(
+        description="Set while processing is restricted (Art. 18): kept, not used."
+    )
+    restriction_reason: str | None
+    objections: list[str] | None = strawberry.field(
+        description="Purposes the person objected to (Art. 21)."
+    )
     created_at: datetime | None
     updated_at: datetime | None
 

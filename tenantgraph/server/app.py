@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from graphql import GraphQLError
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from tenantgraph.authz.decisions import Authorizer
 from tenantgraph.authz.principal import Principal, PrincipalKind
 from tenantgraph.authz.scope import subject_customer_ids
 from tenantgraph.errors import ServiceError, Unauthenticated
+from tenantgraph.request_facts import note_request, request_state
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.resolvers.downloads import document_download
 from tenantgraph.schema.build import build_schema
 from tenantgraph.server.auth import authenticate
+from tenantgraph.server.observability import Metrics, Observability
 from tenantgraph.server.settings import Settings, get_settings
 from tenantgraph.store.engine import SerialReader, create_engine, create_sessionmaker
 
-REQUEST_ID_HEADER = "x-request-id"
+logger = logging.getLogger("tenantgraph.errors")
 
 
 @dataclass(frozen=True)
@@ -47,10 +56,24 @@ def _error_response(error: ServiceError, status: int) -> JSONResponse:
 
 
 def _request_id(request: Request) -> str:
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    if 0 < len(given) <= 64 and given.replace("-", "").isalnum():
-        return given
-    return uuid.uuid4().hex
+    """The id the observability middleware gave this request (one per request)."""
+    given = request_state(request.scope).get("request_id")
+    return given if isinstance(given, str) else uuid.uuid4().hex
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """Anything unexpected outside GraphQL's own error handling: a code and an id, no details."""
+    request_id = _request_id(request)
+    logger.error("unexpected error (request %s)", request_id, exc_info=exc)
+    body = {
+        "errors": [
+            {
+                "message": "Internal server error",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            }
+        ]
+    }
+    return JSONResponse(body, status_code=500)
 
 
 async def make_context(
@@ -93,6 +116,24 @@ class TenantGraphQL(GraphQL[RequestContext, None]):
         )
         self.services = services
 
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """Stop an operation that runs longer than the configured timeout."""
+        limit = self.services.settings.execution_timeout_seconds
+        try:
+            async with asyncio.timeout(limit):
+                return await super().execute_operation(*args, **kwargs)
+        except TimeoutError:
+            logger.warning("operation stopped after %.1f s", limit)
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"The operation took longer than {limit:g} s and was stopped",
+                        extensions={"code": "INTERNAL_SERVER_ERROR", "reason": "timeout"},
+                    )
+                ],
+            )
+
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         return await make_context(
             self.services, request, response, request.state.principal, request.state.request_id
@@ -113,12 +154,13 @@ class AuthenticatedGraphQL:
         request = Request(scope, receive)
         request.state.request_id = _request_id(request)
         try:
-            request.state.principal = await authenticate(
-                request, self.services.settings, self.services.sessions
-            )
+            principal = await authenticate(request, self.services.settings, self.services.sessions)
         except Unauthenticated as exc:
+            note_request(scope, principal_kind="invalid", error_codes=["UNAUTHENTICATED"])
             await _error_response(exc, 401)(scope, receive, send)
             return
+        request.state.principal = principal
+        note_request(scope, principal_kind=principal.kind.value, tenant=principal.tenant_id)
         await self.graphql(scope, receive, send)
 
 
@@ -166,6 +208,10 @@ def create_app(
         yield
         await services.engine.dispose()
 
+    async def metrics_endpoint(_request: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    metrics = Metrics()
     graphql = AuthenticatedGraphQL(services)
     app = Starlette(
         routes=[
@@ -173,8 +219,34 @@ def create_app(
             Route("/documents/{document_id}", download, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(Observability, metrics=metrics, production=settings.is_production),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-denial-style", "x-request-id"],
+                allow_credentials=True,
+                max_age=600,
+            ),
         ],
         lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+        exception_handlers={Exception: _internal_error},
     )
     app.state.services = services
     return app
+
+
+def serve_app() -> Starlette:
+    """The factory uvicorn runs in every worker: JSON log lines on stderr, then the app."""
+    access = logging.getLogger("tenantgraph")
+    if not access.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
+    return create_app()

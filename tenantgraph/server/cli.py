@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -54,12 +55,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     if args.demo:
         _print_seed(_seed(settings))
     uvicorn.run(
-        "tenantgraph.server.app:create_app",
+        "tenantgraph.server.app:serve_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
         log_level="info",
+        # Requests are logged as JSON by the application itself.
+        access_log=False,
     )
 
 
@@ -156,6 +159,95 @@ def cmd_policy(args: argparse.Namespace, settings: Settings) -> None:
         print(f"{verdict:5}  {args.role} {args.action} {args.coordinate} as {relation}: {rule}")
 
 
+def cmd_outbox(args: argparse.Namespace, settings: Settings) -> None:
+    from tenantgraph.privacy.outbox import ConsoleSender, Sender, SmtpSender, deliver
+
+    sender: Sender = SmtpSender.from_settings(settings) if args.send else ConsoleSender(sys.stdout)
+    report = _with_sessions(settings, lambda s: deliver(s, sender))
+    print(
+        f"{report.sent} sent, {report.failed} failed, {report.waiting} waiting for another channel",
+        file=sys.stderr,
+    )
+
+
+def _parse_now(value: str | None) -> datetime:
+    """``--now``: an ISO date or time; without a zone it is UTC."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--now {value!r} is not an ISO date or time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> None:
+    from tenantgraph.privacy.erasure import engine_of, flush_erased_pages
+    from tenantgraph.privacy.retention import PurgeReport, purge
+    from tenantgraph.resolvers.online_booking import purge_expired_drafts
+
+    now = _parse_now(args.now)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> PurgeReport:
+        report = await purge(sessions, now=now)
+        await flush_erased_pages(engine_of(sessions))
+        return report
+
+    report = _with_sessions(settings, work)
+    print(
+        f"purged {report.documents} documents, {report.one_time_codes} one-time codes, "
+        f"{report.outbox_messages} outbox messages, {report.recipient_notices} recipient notices "
+        f"(as of {now.isoformat()})"
+    )
+    drafts = _with_sessions(settings, lambda s: purge_expired_drafts(s, now))
+    print(f"purged {drafts} lapsed online booking drafts")
+
+
+def cmd_erasure(args: argparse.Namespace, settings: Settings) -> None:
+    from tenantgraph.privacy.erasure import ReplayReport, replay_journal
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> ReplayReport:
+        if not args.journal_from:
+            return await replay_journal(sessions, settings)
+        journal_engine = create_engine(args.journal_from)
+        try:
+            return await replay_journal(
+                sessions, settings, journal=create_sessionmaker(journal_engine)
+            )
+        finally:
+            await journal_engine.dispose()
+
+    report = _with_sessions(settings, work)
+    print(
+        f"{report.journal_entries} journal entries ({report.entries_copied} copied), "
+        f"{report.customers_checked} customers checked, {report.erased} erased again"
+    )
+    for receipt in report.receipts:
+        print(f"erased again: {receipt.customer_id}")
+
+
+def cmd_audit(_args: argparse.Namespace, settings: Settings) -> None:
+    from tenantgraph.privacy.audit import all_chains, verify_chain
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> bool:
+        intact = True
+        async with sessions() as session:
+            for chain in await all_chains(session):
+                report = await verify_chain(session, chain)
+                if report.intact:
+                    print(f"ok      {chain}: {report.events} events")
+                else:
+                    intact = False
+                    print(
+                        f"BROKEN  {chain}: first broken event #{report.first_broken_seq} "
+                        f"({report.problem}); {report.events} events read"
+                    )
+        return intact
+
+    if not _with_sessions(settings, work):
+        raise CommandError("the audit trail has been tampered with (see above)")
+
+
 def cmd_db(_args: argparse.Namespace, settings: Settings) -> None:
     upgrade(settings.database_url)
     print("database is at the latest revision", file=sys.stderr)
@@ -212,6 +304,29 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--relation", choices=["tenant", "self", "public"])
     explain.add_argument("coordinate", help="Type.field, e.g. Customer.email")
     policy.set_defaults(handler=cmd_policy)
+
+    outbox = commands.add_parser("outbox", help="print (or --send) the waiting messages")
+    outbox.add_argument("--send", action="store_true", help="deliver email through SMTP")
+    outbox.set_defaults(handler=cmd_outbox)
+
+    purge = commands.add_parser("purge", help="delete what retention no longer holds")
+    purge.add_argument("--now", help="ISO date or time to purge as of (default: now; UTC)")
+    purge.set_defaults(handler=cmd_purge)
+
+    erasure = commands.add_parser("erasure", help="erasure maintenance")
+    erasure_commands = erasure.add_subparsers(dest="erasure_command", required=True)
+    replay = erasure_commands.add_parser(
+        "replay", help="erase again the people the journal lists (after restoring a backup)"
+    )
+    replay.add_argument(
+        "--journal-from", help="database URL holding the newer journal (default: this database)"
+    )
+    erasure.set_defaults(handler=cmd_erasure)
+
+    audit = commands.add_parser("audit", help="the audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check every hash chain; exit 2 on the first break")
+    audit.set_defaults(handler=cmd_audit)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)

@@ -38,7 +38,15 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, ge=1)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=1)
+    max_directives: int = Field(default=20, ge=0)
+    # Rows an operation may touch, estimated from page sizes along every path.
+    max_query_cost: int = Field(default=100_000, ge=1)
+    execution_timeout_seconds: float = Field(default=10.0, gt=0)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # Whole request bodies, uploads included; larger bodies are refused with 413.
+    max_body_bytes: int = Field(default=11 * 1024 * 1024, ge=1024)
+    # Browser origins allowed to call the API (CORS); empty: same-origin only.
+    cors_origins: list[str] = Field(default_factory=list)
     sql_echo: bool = False
     # Key of the erasure journal's keyed hashes. It must live outside the
     # database (and its backups), or the journal could be reversed with it.
@@ -51,6 +59,10 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_from: str = "no-reply@tenantgraph.invalid"
     smtp_starttls: bool = True
+    # Public online booking: startBooking / completeBooking calls per client
+    # address per fixed window, counted in the database (0 turns the limit off).
+    booking_rate_limit: int = Field(default=30, ge=0)
+    booking_rate_window_seconds: int = Field(default=600, ge=1)
 
     @property
     def is_production(self) -> bool:

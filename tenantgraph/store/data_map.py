@@ -365,6 +365,32 @@ DATA_MAP: dict[str, TableMap] = {
             "request_id": _NP,
         },
     ),
+    # An online booking in progress holds a slot, not a person: nothing typed
+    # is stored until the booking is completed (then as customer and booking).
+    "booking_drafts": TableMap(
+        RowErasure.KEEP,
+        {
+            "id": _ID,
+            "tenant_id": _NP,
+            "service_id": _NP,
+            "starts_at": _NP,
+            "ends_at": _NP,
+            "hold_expires_at": _NP,
+            "expires_at": _NP,
+            "completed_at": _NP,
+            "created_at": _NP,
+        },
+    ),
+    # Rate-limit counters: a keyed hash of the client address, for minutes.
+    "rate_limit_windows": TableMap(
+        RowErasure.KEEP,
+        {
+            "bucket": _NP,
+            "client_key": _a(Category.IDENTIFIER, Erasure.KEEP, Purpose.SECURITY),
+            "window_start": _NP,
+            "hits": _NP,
+        },
+    ),
 }
 
 

@@ -183,6 +183,8 @@ class Booking(Base):
         UniqueConstraint("tenant_id", "reference", name="uq_bookings_tenant_reference"),
         Index("ix_bookings_tenant_starts", "tenant_id", "starts_at", "id"),
         Index("ix_bookings_service_starts", "service_id", "starts_at"),
+        # Free slots and capacity checks look for bookings ending after a time.
+        Index("ix_bookings_service_ends", "service_id", "ends_at"),
         Index("ix_bookings_customer", "customer_id", "starts_at"),
         Index("ix_bookings_vehicle", "vehicle_id", "starts_at"),
     )
@@ -480,3 +482,46 @@ class ErasureJournalEntry(Base):
     identity_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     request_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class BookingDraft(Base):
+    """An unfinished online booking: the slot it holds, and nothing about the person.
+
+    The ``tg_draft`` cookie carries only this row's random id (signed). While
+    ``hold_expires_at`` lies ahead the draft counts against the slot's capacity;
+    after that it simply stops counting. ``expires_at`` is when the draft itself
+    (and the cookie) lapse; ``tenantgraph purge`` deletes the row then.
+    """
+
+    __tablename__ = "booking_drafts"
+    __table_args__ = (
+        Index("ix_booking_drafts_service_hold", "service_id", "hold_expires_at"),
+        Index("ix_booking_drafts_expires", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    hold_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the booking was made; the row stays until ``expires_at`` so a
+    # replayed cookie is told the booking was already completed.
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateLimitWindow(Base):
+    """One fixed-window counter of a rate limit, shared by every server process.
+
+    ``client_key`` is a keyed hash of the client address, never the address.
+    """
+
+    __tablename__ = "rate_limit_windows"
+    __table_args__ = (Index("ix_rate_limit_windows_start", "window_start"),)
+
+    bucket: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
