@@ -183,7 +183,8 @@ def contact(**overrides: Any) -> dict[str, Any]:
     values = {
         "name": f"Online Kunde {tag}",
         "email": f"online-{tag}@example.dk",
-        "phone": f"+452{int(tag, 16) % 10_000_000:07d}",
+        # +45 28xxxxxx: a Danish mobile range where every number is valid.
+        "phone": f"+4528{int(tag, 16) % 1_000_000:06d}",
     }
     values.update(overrides)
     return values

@@ -20,7 +20,15 @@ from tenantgraph.store.models import (
     Vehicle,
 )
 
-ROW_TYPES = ("Customer", "Vehicle", "Booking", "Document", "PrivacyRequest", "AuditEvent")
+ROW_TYPES = (
+    "Customer",
+    "Vehicle",
+    "Booking",
+    "Document",
+    "PrivacyRequest",
+    "AuditEvent",
+    "RecipientNotice",
+)
 PUBLIC_PROFILE_TYPES = ("Tenant", "Service")
 
 

@@ -30,6 +30,10 @@ class RequestContext:
     # For a data subject: the ids of their customer records in every tenant.
     own_customer_ids: frozenset[str] = frozenset()
     request_id: str = ""
+    # Rows this request created on the caller's behalf: they relate to the caller
+    # as "self" even when nothing else links them any more (an erasure request
+    # whose customer it has just erased).
+    created_for_caller: set[str] = field(default_factory=set)
     # For a partner: customer id -> personal fields sent to it in this request.
     partner_reads: dict[str, set[str]] | None = None
     loaders: Loaders = field(init=False)

@@ -21,7 +21,7 @@ from tenantgraph.store.types import utcnow
 STAFF_CREATION_CHANNELS = (CreatedVia.PHONE, CreatedVia.STAFF)
 
 
-def _customer_fields(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+def customer_fields(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     """Validate the customer fields present in ``values`` into column values."""
     out: dict[str, Any] = {}
     if "name" in values:
@@ -57,7 +57,7 @@ def ensure_not_restricted(customer: Customer, field: str) -> None:
         raise Conflict("processing of this customer's data is restricted", field=field)
 
 
-def _require_contact(customer_email: str | None, customer_phone: str | None, prefix: str) -> None:
+def require_contact(customer_email: str | None, customer_phone: str | None, prefix: str) -> None:
     if not customer_email and not customer_phone:
         raise BadUserInput(f"{prefix}.email", "or phone is required so the customer can be reached")
 
@@ -68,10 +68,10 @@ async def create_customer(
     tenant_id = require_writer(ctx.principal, ctx.decisions, "createCustomer")
     if created_via not in STAFF_CREATION_CHANNELS:
         raise BadUserInput("input.createdVia", "must be PHONE or STAFF for staff-created customers")
-    fields = _customer_fields(values, "input")
+    fields = customer_fields(values, "input")
     if "name" not in fields:
         raise BadUserInput("input.name", "is required")
-    _require_contact(fields.get("email"), fields.get("phone"), "input")
+    require_contact(fields.get("email"), fields.get("phone"), "input")
     customer = Customer(tenant_id=tenant_id, created_via=created_via, **fields)
     async with write_transaction(ctx.sessions) as tx:
         tx.add(customer)
@@ -85,13 +85,13 @@ async def update_customer(
 ) -> Customer:
     tenant_id = require_writer(ctx.principal, ctx.decisions, "updateCustomer")
     key = decode_id("id", global_id, "Customer")
-    fields = _customer_fields(patch, "input")
+    fields = customer_fields(patch, "input")
     async with write_transaction(ctx.sessions) as tx:
         customer = await _scoped_customer(tx, tenant_id, key, "id")
         ensure_not_restricted(customer, "id")
         for name, value in fields.items():
             setattr(customer, name, value)
-        _require_contact(customer.email, customer.phone, "input")
+        require_contact(customer.email, customer.phone, "input")
         customer.updated_at = utcnow()
         await record_write(tx, ctx.principal, "customer.update", customer, list(fields))
     return customer

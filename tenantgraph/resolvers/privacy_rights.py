@@ -13,6 +13,7 @@ from tenantgraph.authz.principal import PrincipalKind
 from tenantgraph.authz.writes import require_writer
 from tenantgraph.errors import BadUserInput, Conflict, Forbidden, NotFound
 from tenantgraph.privacy import access, requests, restriction
+from tenantgraph.privacy.erasure import engine_of, erase_customer, flush_erased_pages
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.resolvers.ids import decode_any, decode_id, encode_id
 from tenantgraph.resolvers.pagination import Page, SortKey, paginate
@@ -152,6 +153,7 @@ async def request_erasure(ctx: RequestContext, tenant_slug: str | None) -> list[
     email = _require_subject(ctx, "requestErasure")
     actor = ctx.principal.actor
     opened = []
+    erased = False
     async with write_transaction(ctx.sessions) as tx:
         for customer in await _subject_customers(tx, email, tenant_slug):
             request = await requests.open_request(
@@ -160,9 +162,13 @@ async def request_erasure(ctx: RequestContext, tenant_slug: str | None) -> list[
             tenant = await tx.get(Tenant, customer.tenant_id)
             if tenant is not None and tenant.auto_approve_erasure:
                 await _carry_out_erasure(ctx, tx, request, tenant, "tenant setting: auto-approve")
+                erased = True
             else:
                 await requests.await_controller(tx, request, actor)
             opened.append(request)
+    ctx.created_for_caller.update(r.id for r in opened)
+    if erased:
+        await flush_erased_pages(engine_of(ctx.sessions))
     return opened
 
 
@@ -186,6 +192,7 @@ async def request_restriction(
             )
             await requests.await_controller(tx, request, ctx.principal.actor)
             opened.append(request)
+    ctx.created_for_caller.update(r.id for r in opened)
     return opened
 
 
@@ -214,6 +221,7 @@ async def object_to_processing(
             await requests.start(tx, request, actor)
             await requests.complete(tx, request, actor, {"changed": changed}, partial=False)
             done.append(request)
+    ctx.created_for_caller.update(r.id for r in done)
     return done
 
 
@@ -234,8 +242,6 @@ async def _admin_request(tx: AsyncSession, tenant_id: str, global_id: str) -> Pr
 async def _carry_out_erasure(
     ctx: RequestContext, tx: AsyncSession, request: PrivacyRequest, tenant: Tenant, why: str
 ) -> None:
-    from tenantgraph.privacy.erasure import erase_customer
-
     actor = ctx.principal.actor
     await requests.start(tx, request, actor)
     if request.customer_id is None:
@@ -260,6 +266,7 @@ async def resolve_request(
 ) -> PrivacyRequest:
     tenant_id = require_writer(ctx.principal, ctx.decisions, "resolvePrivacyRequest")
     actor = ctx.principal.actor
+    erased = False
     async with write_transaction(ctx.sessions) as tx:
         request = await _admin_request(tx, tenant_id, global_id)
         customer = await tx.get(Customer, request.customer_id) if request.customer_id else None
@@ -274,6 +281,7 @@ async def resolve_request(
         assert tenant is not None
         if request.type is PrivacyRequestType.ERASURE:
             await _carry_out_erasure(ctx, tx, request, tenant, actor)
+            erased = True
         elif request.type is PrivacyRequestType.RESTRICTION:
             await requests.start(tx, request, actor)
             if customer is not None and customer.restricted_at is None:
@@ -288,6 +296,8 @@ async def resolve_request(
         else:
             await requests.start(tx, request, actor)
             await requests.complete(tx, request, actor, {}, partial=False)
+    if erased:
+        await flush_erased_pages(engine_of(ctx.sessions))
     return request
 
 

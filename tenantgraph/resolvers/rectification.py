@@ -20,7 +20,7 @@ from tenantgraph.errors import BadUserInput, Forbidden, NotFound
 from tenantgraph.privacy import codes
 from tenantgraph.privacy import rectification as rules
 from tenantgraph.resolvers.context import RequestContext
-from tenantgraph.resolvers.customer_writes import _customer_fields, _require_contact
+from tenantgraph.resolvers.customer_writes import customer_fields, require_contact
 from tenantgraph.resolvers.ids import decode_id
 from tenantgraph.resolvers.subject_login import require_allowed
 from tenantgraph.store.engine import write_transaction
@@ -44,7 +44,7 @@ def _subject_email(ctx: RequestContext, mutation: str) -> str:
 
 
 def _validated(values: Mapping[str, Any]) -> dict[str, Any]:
-    fields = _customer_fields(values, "input")
+    fields = customer_fields(values, "input")
     if not fields:
         raise BadUserInput("input", "names no field to change")
     return fields
@@ -131,7 +131,7 @@ async def rectify_customer(
         if customer is None:
             raise NotFound("Customer not found", field="id")
         await rules.ensure_not_restricted(tx, [customer])
-        _require_contact(
+        require_contact(
             fields.get("email", customer.email), fields.get("phone", customer.phone), "input"
         )
         changed = await rules.rectify(tx, [customer], fields, actor=ctx.principal.actor)

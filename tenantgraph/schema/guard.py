@@ -144,6 +144,8 @@ class FieldGuard(SchemaExtension):
         if isinstance(root, Base) and not info.field_name.startswith("__"):
             context: RequestContext = info.context
             relation = relation_of(root, context.principal, context.own_customer_ids)
+            if relation is None and getattr(root, "id", None) in context.created_for_caller:
+                relation = "self"
             if relation is None:
                 security_log.warning(
                     "field guard: %s row outside the caller's scope at %s (request %s, %s)",
