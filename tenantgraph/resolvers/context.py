@@ -34,6 +34,8 @@ class RequestContext:
     # as "self" even when nothing else links them any more (an erasure request
     # whose customer it has just erased).
     created_for_caller: set[str] = field(default_factory=set)
+    # The field guard's memo: id(row) -> the row's relation to the caller.
+    row_relations: dict[int, str | None] = field(default_factory=dict)
     # For a partner: customer id -> personal fields sent to it in this request.
     partner_reads: dict[str, set[str]] | None = None
     loaders: Loaders = field(init=False)

@@ -34,6 +34,8 @@ from tenantgraph.store.models import Base
 security_log = logging.getLogger("tenantgraph.security")
 
 ROOT_TYPES = ("Query", "Mutation")
+# Marks a row whose relation has not been computed yet in this request.
+_UNKNOWN: Any = object()
 ROOT_RELATION = "public"
 
 
@@ -141,29 +143,40 @@ class FieldGuard(SchemaExtension):
     def resolve(
         self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        if isinstance(root, Base) and not info.field_name.startswith("__"):
-            context: RequestContext = info.context
-            relation = relation_of(root, context.principal, context.own_customer_ids)
-            if relation is None and getattr(root, "id", None) in context.created_for_caller:
-                relation = "self"
-            if relation is None:
-                security_log.warning(
-                    "field guard: %s row outside the caller's scope at %s (request %s, %s)",
-                    type(root).__name__,
-                    info.path.as_list(),
-                    context.request_id,
-                    context.principal.actor,
-                )
-                raise Forbidden("not allowed to read this object")
-            coordinate = f"{info.parent_type.name}.{info.field_name}"
-            if not context.decisions.allows(coordinate, "read", relation):
-                raise Forbidden(f"not allowed to read {coordinate}")
-            if context.partner_reads is not None:
-                _note_partner_read(context.partner_reads, root, coordinate, info.field_name)
+        if isinstance(root, Base):
+            field_name: str = info.field_name
+            if not field_name.startswith("__"):
+                self._check_row_field(root, info, field_name)
         elif root is None and info.parent_type.name in ROOT_TYPES:
-            context = info.context
+            context: RequestContext = info.context
             action = "write" if info.parent_type.name == "Mutation" else "read"
             coordinate = f"{info.parent_type.name}.{info.field_name}"
             if not context.decisions.allows(coordinate, action, ROOT_RELATION):
                 raise Forbidden(f"not allowed to {action} {coordinate}")
         return _next(root, info, *args, **kwargs)
+
+    def _check_row_field(self, root: Base, info: Any, field_name: str) -> None:
+        """The hot path: one memoised relation per row, one dict lookup per field."""
+        context: RequestContext = info.context
+        relations = context.row_relations
+        key = id(root)
+        relation = relations.get(key, _UNKNOWN)
+        if relation is _UNKNOWN:
+            relation = relation_of(root, context.principal, context.own_customer_ids)
+            if relation is None and getattr(root, "id", None) in context.created_for_caller:
+                relation = "self"
+            relations[key] = relation
+        if relation is None:
+            security_log.warning(
+                "field guard: %s row outside the caller's scope at %s (request %s, %s)",
+                type(root).__name__,
+                info.path.as_list(),
+                context.request_id,
+                context.principal.actor,
+            )
+            raise Forbidden("not allowed to read this object")
+        type_name: str = info.parent_type.name
+        if not context.decisions.allows_field(type_name, field_name, relation):
+            raise Forbidden(f"not allowed to read {type_name}.{field_name}")
+        if context.partner_reads is not None:
+            _note_partner_read(context.partner_reads, root, f"{type_name}.{field_name}", field_name)
