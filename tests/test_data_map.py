@@ -31,3 +31,17 @@ def test_anonymised_rows_keep_nothing_that_links_to_the_person() -> None:
         for column, note in mapping.columns.items():
             if note.category in linking:
                 assert note.erasure in (Erasure.NULL, Erasure.REPLACE), (table, column)
+
+
+def test_processing_record_is_current_and_covers_every_purpose() -> None:
+    from pathlib import Path
+
+    from tenantgraph.privacy.record import render_record
+
+    committed = Path(__file__).resolve().parent.parent / "docs" / "processing-record.md"
+    record = render_record()
+    assert committed.read_text() == record, "regenerate with ./scripts/refresh-docs"
+    used = {a.purpose.value for m in DATA_MAP.values() for a in m.columns.values() if a.personal}
+    used.discard("operation")
+    for purpose in used:
+        assert f"| {purpose}: " in record

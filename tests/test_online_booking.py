@@ -641,3 +641,26 @@ async def test_online_bookings_are_recorded_as_such(
     assert booking["channel"] == BookingChannel.ONLINE.value
     assert booking["status"] == BookingStatus.CONFIRMED.value
     assert booking["customer"]["createdVia"] == CreatedVia.ONLINE.value
+
+
+async def test_nothing_else_sets_a_cookie(client: httpx.AsyncClient, online: Online) -> None:
+    """The one cookie: every other route and operation answers without Set-Cookie."""
+    token = online.shop.tokens["tenant_admin"]
+    responses = [
+        await client.get("/healthz"),
+        await client.get("/readyz"),
+        await client.get("/graphql", headers={"accept": "text/html"}),
+        await client.post("/graphql", json={"query": "{ viewer { kind } }"}),
+        await client.post(
+            "/graphql",
+            json={"query": BOOKINGS_BY_REFERENCE},
+            headers={"authorization": f"Bearer {token}"},
+        ),
+        await client.post(
+            "/graphql",
+            json={"query": RESUME, "variables": {"slug": online.shop.slug}},
+        ),
+    ]
+    for response in responses:
+        assert response.status_code in (200, 503), response.text
+        assert set_cookie_headers(response) == [], response.request.url

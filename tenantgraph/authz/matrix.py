@@ -7,11 +7,14 @@ copy in the README).
 
 from __future__ import annotations
 
+import re
+
 from graphql import GraphQLSchema
 
 from tenantgraph.authz.decisions import GRANT, PLATFORM_DOMAIN, READ, RELATIONS, Authorizer
 from tenantgraph.authz.operation_check import iter_input_coordinates, iter_output_coordinates
 from tenantgraph.authz.principal import ANONYMOUS_ROLE, PARTNER_ROLES, PLATFORM_ROLE, SUBJECT_ROLE
+from tenantgraph.store.data_map import DATA_MAP
 
 MATRIX_ROLES: tuple[str, ...] = (
     "tenant_admin",
@@ -39,11 +42,33 @@ def _cell(authorizer: Authorizer, role: str, coordinate: str, action: str, roote
     return "—"
 
 
+TABLE_OF_TYPE = {
+    "Customer": "customers",
+    "Vehicle": "vehicles",
+    "Booking": "bookings",
+    "Document": "documents",
+    "PrivacyRequest": "privacy_requests",
+}
+
+
+def data_category(type_name: str, field_name: str) -> str:
+    """The data-map category of the column behind a field, if it maps to one."""
+    table = TABLE_OF_TYPE.get(type_name)
+    if table is None:
+        return ""
+    column = re.sub(r"(?<!^)(?=[A-Z])", "_", field_name).lower()
+    annotation = DATA_MAP[table].columns.get(column)
+    if annotation is None or not annotation.personal:
+        return ""
+    return annotation.category.value
+
+
 def render_matrix(authorizer: Authorizer, schema: GraphQLSchema) -> str:
-    header = "| field | " + " | ".join(MATRIX_ROLES) + " |"
-    rule = "|---|" + "---|" * len(MATRIX_ROLES)
+    header = "| field | data category | " + " | ".join(MATRIX_ROLES) + " |"
+    rule = "|---|---|" + "---|" * len(MATRIX_ROLES)
     lines = [
-        "Read access (cells list the relations under which the role may read the field:",
+        "Read access (the data category comes from the data map; cells list the relations",
+        "under which the role may read the field:",
         "`tenant` = its own tenant's rows, `self` = the data subject's own rows, `public` =",
         "another tenant's public profile; ✓ = may call the root field; — = denied;",
         "grantable = denied unless the tenant grants it, within the platform ceiling).",
@@ -57,8 +82,17 @@ def render_matrix(authorizer: Authorizer, schema: GraphQLSchema) -> str:
         coordinate = f"{type_name}.{field_name}"
         rooted = type_name in ("Query", "Viewer", "OpeningInterval", "Node")
         cells = [_cell(authorizer, role, coordinate, "read", rooted) for role in MATRIX_ROLES]
-        lines.append(f"| `{coordinate}` | " + " | ".join(cells) + " |")
-    lines += ["", "Write access (mutations and the input fields they accept):", "", header, rule]
+        category = data_category(type_name, field_name)
+        lines.append(f"| `{coordinate}` | {category} | " + " | ".join(cells) + " |")
+    write_header = "| field | " + " | ".join(MATRIX_ROLES) + " |"
+    write_rule = "|---|" + "---|" * len(MATRIX_ROLES)
+    lines += [
+        "",
+        "Write access (mutations and the input fields they accept):",
+        "",
+        write_header,
+        write_rule,
+    ]
     writes = [("Mutation", f) for t, f in iter_output_coordinates(schema) if t == "Mutation"]
     for type_name, field_name in [*writes, *iter_input_coordinates(schema)]:
         coordinate = f"{type_name}.{field_name}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -17,9 +18,14 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from tenantgraph.errors import BadUserInput
+from tenantgraph.resolvers.validation import has_unsafe_characters
 from tenantgraph.store.engine import SerialReader
 
 T = TypeVar("T")
+
+# Row keys are hex UUIDs; sort values are text columns of bounded length.
+_KEY = re.compile(r"[0-9a-f]{32}")
+_MAX_TEXT = 1000
 
 
 @dataclass(frozen=True)
@@ -65,13 +71,18 @@ def decode_cursor(sort: SortKey, cursor: str) -> tuple[Any, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        if not isinstance(key, str):
+        # Cursors are opaque but forgeable: every part must be what this
+        # connection itself would have written, before it reaches SQL.
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
             raise ValueError
         if sort.is_datetime:
             value = datetime.fromisoformat(value)
             if value.tzinfo is None:
                 raise ValueError
-        elif not isinstance(value, str | int) and value is not None:
+        elif value is None:
+            if not sort.nullable:
+                raise ValueError
+        elif not isinstance(value, str) or len(value) > _MAX_TEXT or has_unsafe_characters(value):
             raise ValueError
     except (binascii.Error, UnicodeError, ValueError, TypeError):
         raise BadUserInput("after", "is not a valid cursor") from None

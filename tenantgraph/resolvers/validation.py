@@ -21,10 +21,18 @@ DEFAULT_PHONE_REGION = "DK"
 _REGISTRATION = re.compile(r"^[A-ZÆØÅ0-9]{2,7}$")
 # ISO 3779: 17 characters, letters I, O and Q are never used.
 _VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-# C0 and C1 control characters except tab and newlines, and the bidirectional
-# overrides that make text display differently from what is stored.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 control characters except tab and newlines, the bidirectional
+# overrides that make text display differently from what is stored, and lone
+# surrogates (from JSON "\ud800" escapes), which no database can store.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _LINE_BREAK = re.compile(r"[\t\r\n\u2028\u2029]")
+
+
+def has_unsafe_characters(value: str) -> bool:
+    """Control characters, bidirectional overrides or lone surrogates: never stored."""
+    return _CONTROL.search(value) is not None
 
 
 def text(

@@ -103,6 +103,18 @@ class Service(Node):
     async def tenant(self, root: Parent[models.Service], info: Info) -> Tenant | None:
         return await info.context.loaders.by_id(models.Tenant).load(root.tenant_id)  # type: ignore[return-value]
 
+    @strawberry.field(description="The bookings of this service the caller may see.")
+    async def bookings(
+        self, root: Parent[models.Service], info: Info, first: int | None = None
+    ) -> list[Booking] | None:
+        loader = info.context.loaders.children(
+            models.Booking,
+            models.Booking.service_id,
+            [models.Booking.starts_at],
+            _first(info, first),
+        )
+        return await loader.load(root.id)  # type: ignore[return-value]
+
 
 @strawberry.type(description="A person as known to one tenant.")
 class Customer(Node):

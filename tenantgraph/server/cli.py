@@ -248,6 +248,12 @@ def cmd_audit(_args: argparse.Namespace, settings: Settings) -> None:
         raise CommandError("the audit trail has been tampered with (see above)")
 
 
+def cmd_privacy(_args: argparse.Namespace, _settings: Settings) -> None:
+    from tenantgraph.privacy.record import render_record
+
+    sys.stdout.write(render_record())
+
+
 def cmd_db(_args: argparse.Namespace, settings: Settings) -> None:
     upgrade(settings.database_url)
     print("database is at the latest revision", file=sys.stderr)
@@ -327,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check every hash chain; exit 2 on the first break")
     audit.set_defaults(handler=cmd_audit)
+
+    privacy = commands.add_parser("privacy", help="privacy documentation")
+    privacy_commands = privacy.add_subparsers(dest="privacy_command", required=True)
+    privacy_commands.add_parser("record", help="the Art. 30 record, from the data map")
+    privacy.set_defaults(handler=cmd_privacy)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
