@@ -1,0 +1,678 @@
+"""How fast the service answers its everyday operations, and how that holds up.
+
+Seeds two databases of the same shape, a base one and one ``--scale`` times
+larger (``scripts/benchdata.py``, bulk inserts), and runs a fixed set of
+operations through the real ASGI app over httpx, with real tokens:
+
+* ``booking(id:)`` with its customer, vehicle, service and documents (staff);
+* a page of 100 bookings with customer, vehicle and service (staff);
+* a customer search by surname, 20 results with their vehicles (staff);
+* ``myData`` of a person with 20 bookings at two businesses (data subject);
+* ``exportMyData`` of another such person (data subject);
+* ``eraseCustomer`` of a fresh customer each time (tenant_admin).
+
+Every request is measured interleaved with its counterparts, so all of them
+see the same machine load, and three ratios are reported side by side:
+
+(a) authorization overhead: the app against the same app whose schema is
+    rebuilt without ``FieldGuard`` (as ``bench_authz.py`` does), on the large
+    database; target p50 ratio <= 1.10;
+(b) distance from the floor: the page of 100 against the same rows fetched by
+    one hand-written SQLAlchemy Core query and serialised with ``json.dumps``
+    (no HTTP, no GraphQL); the two answers are checked to be equal; target
+    p50 ratio <= 3.0;
+(c) growth: the large database against the base one; target p50 ratio <= 1.2.
+
+Defaults: base 3 tenants x 2,000 bookings, ``--scale 10`` (3 x 20,000). The
+large side is the "3 x 20,000" dataset the operations are meant for; a 10x
+step above it (3 x 200,000) takes minutes to seed on a small machine, so
+growth is measured from a base ten times smaller instead. Set either with
+``--tenants``, ``--bookings`` and ``--scale``. ``--quick`` runs 3 x 200 against
+3 x 2,000 with fewer rounds, in well under a minute.
+
+Usage::
+
+    .venv/bin/python scripts/bench.py [--quick] [--json PATH] [--no-docs]
+    .venv/bin/python scripts/bench.py --database-url "$(./scripts/postgres-for-tests)"
+
+A full run (not ``--quick``) rewrites its backend's tables in
+``docs/performance.md`` between ``<!-- bench:<backend>:start -->`` and
+``<!-- bench:<backend>:end -->``. The exit status is 1 when a target is missed.
+With ``--profile`` (or automatically, when a target is missed) the operations
+over target are profiled with cProfile and the heaviest functions listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import dataclasses
+import gc
+import io
+import json
+import platform
+import pstats
+import re
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from benchdata import SEARCH_TERM, Dataset, seed
+from benchkit import (
+    Request,
+    Summary,
+    application_schema,
+    client_for,
+    data_of,
+    graphql_view,
+    percentile,
+    say,
+    schema_variant,
+    table,
+    temporary_database,
+    versions,
+)
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tenantgraph.resolvers.ids import encode_id
+from tenantgraph.server.app import create_app
+from tenantgraph.server.settings import Settings
+from tenantgraph.server.tokens import staff_token, subject_token
+from tenantgraph.store import models
+from tenantgraph.store.engine import create_engine
+from tenantgraph.store.migrate import upgrade
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs" / "performance.md"
+SECRET = "bench-secret-key-that-is-long-enough-for-hs256-0123"
+PAGE_SIZE = 100
+TARGETS = {"authz": 1.10, "floor": 3.0, "growth": 1.2}
+
+BASE, LARGE, UNGUARDED, FLOOR = "base", "large", "large, no guard", "floor"
+
+PAGE_NODE = """id reference status startsAt endsAt priceOre
+  customer { id name email phone }
+  vehicle { id registration make model }
+  service { id name durationMinutes }"""
+QUERIES = {
+    "lookup": "query BenchLookup($id: ID!) { booking(id: $id) { "
+    + PAGE_NODE
+    + " documents { id kind title sizeBytes } } }",
+    "page": "query BenchPage($first: Int!) { bookings(first: $first) { edges { node { "
+    + PAGE_NODE
+    + " } } } }",
+    "search": "query BenchSearch($q: String!) { customers(search: $q, first: 20) { edges { node {"
+    " id name email phone vehicles { registration make } } } } }",
+    "mydata": """query BenchMyData { myData { email controllers {
+  tenant { name } source
+  customer { id name email phone vehicles { registration vin }
+    bookings { reference startsAt status service { name } documents { title kind } }
+    documents { title issuedAt } }
+  privacyRequests { type status } recipients { name fields } facts { entity categories } } } }""",
+    "export": "mutation BenchExport { exportMyData(format: JSON) { filename content } }",
+    "erase": "mutation BenchErase($id: ID!) { eraseCustomer(id: $id) {"
+    " receipt { counts { entity outcome count } cancelledBookings } } }",
+}
+LABELS = {
+    "lookup": "booking(id:)",
+    "page": f"bookings(first: {PAGE_SIZE})",
+    "search": "customers(search:, first: 20)",
+    "mydata": "myData (20 bookings, 2 businesses)",
+    "export": "exportMyData (same size)",
+    "erase": "eraseCustomer",
+}
+# Mutations change the data, so their answers are not compared between rounds.
+MUTATIONS = frozenset({"export", "erase"})
+
+
+# --------------------------------------------------------------------------
+# The floor: one Core query and json.dumps
+# --------------------------------------------------------------------------
+
+
+BOOKING_COLUMNS = ("id", "reference", "status", "starts_at", "ends_at", "price_ore")
+
+
+def floor_statement(tenant_id: str) -> Any:
+    b, c, v, s = (
+        models.Booking.__table__,
+        models.Customer.__table__,
+        models.Vehicle.__table__,
+        models.Service.__table__,
+    )
+    return (
+        select(
+            *(b.c[name] for name in BOOKING_COLUMNS),
+            c.c.id.label("c_id"),
+            c.c.name.label("c_name"),
+            c.c.email,
+            c.c.phone,
+            v.c.id.label("v_id"),
+            v.c.registration,
+            v.c.make,
+            v.c.model,
+            s.c.id.label("s_id"),
+            s.c.name.label("s_name"),
+            s.c.duration_minutes,
+        )
+        .select_from(b)
+        .outerjoin(c, c.c.id == b.c.customer_id)
+        .outerjoin(v, v.c.id == b.c.vehicle_id)
+        .join(s, s.c.id == b.c.service_id)
+        .where(b.c.tenant_id == tenant_id)
+        .order_by(b.c.starts_at, b.c.id)
+        .limit(PAGE_SIZE)
+    )
+
+
+async def floor_page(engine: AsyncEngine, tenant_id: str) -> bytes:
+    """The page's rows by hand: what the data costs without HTTP, GraphQL and authorization."""
+    async with engine.connect() as connection:
+        rows = (await connection.execute(floor_statement(tenant_id))).all()
+    edges = [
+        {
+            "node": {
+                "id": encode_id("Booking", r.id),
+                "reference": r.reference,
+                "status": r.status.value,
+                "startsAt": r.starts_at.isoformat(),
+                "endsAt": r.ends_at.isoformat(),
+                "priceOre": r.price_ore,
+                "customer": None
+                if r.c_id is None
+                else {
+                    "id": encode_id("Customer", r.c_id),
+                    "name": r.c_name,
+                    "email": r.email,
+                    "phone": r.phone,
+                },
+                "vehicle": None
+                if r.v_id is None
+                else {
+                    "id": encode_id("Vehicle", r.v_id),
+                    "registration": r.registration,
+                    "make": r.make,
+                    "model": r.model,
+                },
+                "service": {
+                    "id": encode_id("Service", r.s_id),
+                    "name": r.s_name,
+                    "durationMinutes": r.duration_minutes,
+                },
+            }
+        }
+        for r in rows
+    ]
+    return json.dumps({"data": {"bookings": {"edges": edges}}}).encode()
+
+
+# --------------------------------------------------------------------------
+# One database, its apps and its requests
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Side:
+    """A seeded database, the apps serving it and the requests for each operation."""
+
+    name: str
+    engine: AsyncEngine
+    settings: Settings
+    dataset: Dataset
+    seed_seconds: float
+    clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+    requests: dict[str, Callable[[int], Request]] = field(default_factory=dict)
+
+    def bookings(self) -> int:
+        return self.dataset.counts["bookings"]
+
+
+def bench_settings(url: str) -> Settings:
+    return Settings(
+        database_url=url,
+        secret_key=SECRET,
+        env="production",
+        erasure_key="bench-erasure-key-0123456789abcdef",
+        staff_token_minutes=600,
+        subject_token_minutes=600,
+        principal_rate_limit=0,
+    )
+
+
+def build_requests(side: Side) -> None:
+    settings, tenant = side.settings, side.dataset.tenants[0]
+
+    def staff(role: str) -> str:
+        return staff_token(
+            settings,
+            subject=f"bench-{role}@{tenant.slug}",
+            tenant_id=tenant.id,
+            tenant_slug=tenant.slug,
+            role=role,
+        )
+
+    reader, admin = staff("staff"), staff("tenant_admin")
+    mine = subject_token(settings, email=side.dataset.my_data_email)
+    exporter = subject_token(settings, email=side.dataset.export_email)
+    booking = encode_id("Booking", tenant.booking_ids[len(tenant.booking_ids) // 2])
+    erasable = iter(tenant.erasable_customer_ids)
+    fixed = {
+        "lookup": Request(QUERIES["lookup"], {"id": booking}, reader),
+        "page": Request(QUERIES["page"], {"first": PAGE_SIZE}, reader),
+        "search": Request(QUERIES["search"], {"q": SEARCH_TERM}, reader),
+        "mydata": Request(QUERIES["mydata"], {}, mine),
+        "export": Request(QUERIES["export"], {}, exporter),
+    }
+    for name, request in fixed.items():
+        side.requests[name] = lambda _round, request=request: request
+    side.requests["erase"] = lambda _round: Request(
+        QUERIES["erase"], {"id": encode_id("Customer", next(erasable))}, admin
+    )
+
+
+# --------------------------------------------------------------------------
+# Measuring
+# --------------------------------------------------------------------------
+
+Probe = Callable[[int], Awaitable[bytes]]
+
+
+def http_probe(client: httpx.AsyncClient, make: Callable[[int], Request]) -> Probe:
+    async def probe(round_number: int) -> bytes:
+        response = await make(round_number).send(client)
+        data_of(response)  # raises on an HTTP or GraphQL error
+        return response.content
+
+    return probe
+
+
+@dataclass
+class Operation:
+    name: str
+    label: str
+    rounds: int
+    samples_ms: dict[str, list[float]]
+    response_bytes: dict[str, int]
+
+    def summary(self, variant: str) -> Summary:
+        return Summary.of(self.samples_ms[variant])
+
+    def ratio(self, of: str, base: str) -> dict[str, float] | None:
+        if of not in self.samples_ms or base not in self.samples_ms:
+            return None
+        a, b = self.summary(of), self.summary(base)
+        paired = [x / y for x, y in zip(self.samples_ms[of], self.samples_ms[base], strict=True)]
+        return {
+            "p50": a.p50_ms / b.p50_ms,
+            "p95": a.p95_ms / b.p95_ms,
+            "mean": a.mean_ms / b.mean_ms,
+            "paired_median": percentile(paired, 0.5),
+        }
+
+    def ratios(self) -> dict[str, dict[str, float] | None]:
+        return {
+            "authz": self.ratio(LARGE, UNGUARDED),
+            "floor": self.ratio(LARGE, FLOOR),
+            "growth": self.ratio(LARGE, BASE),
+        }
+
+    def verdicts(self) -> dict[str, bool]:
+        return {
+            kind: ratio["p50"] <= TARGETS[kind]
+            for kind, ratio in self.ratios().items()
+            if ratio is not None
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "operation": self.label,
+            "rounds": self.rounds,
+            "variants": {
+                variant: {
+                    **dataclasses.asdict(self.summary(variant)),
+                    "response_bytes": self.response_bytes[variant],
+                    "samples_ms": samples,
+                }
+                for variant, samples in self.samples_ms.items()
+            },
+            "ratios": self.ratios(),
+            "targets": {kind: TARGETS[kind] for kind in self.verdicts()},
+            "within_target": self.verdicts(),
+        }
+
+
+async def measure(name: str, probes: dict[str, Probe], *, rounds: int, warmup: int) -> Operation:
+    """Run every variant once per round, in turn; queries must answer alike every round."""
+    operation = Operation(
+        name, LABELS[name], rounds, {v: [] for v in probes}, {v: 0 for v in probes}
+    )
+    first: dict[str, bytes] = {}
+    for round_number in range(-warmup, rounds):
+        for variant, probe in probes.items():
+            gc.collect()
+            started = time.perf_counter()
+            content = await probe(round_number + warmup)
+            elapsed = (time.perf_counter() - started) * 1000.0
+            operation.response_bytes[variant] = len(content)
+            if name not in MUTATIONS and first.setdefault(variant, content) != content:
+                raise RuntimeError(f"{variant} answered {name} differently in round {round_number}")
+            if round_number >= 0:
+                operation.samples_ms[variant].append(elapsed)
+    return operation
+
+
+async def verify(large: Side) -> list[str]:
+    """The comparisons are fair: same answers without the guard, the floor's rows are the app's."""
+    checks = []
+    for name in ("lookup", "page", "search", "mydata"):
+        request = large.requests[name](0)
+        guarded = await request.send(large.clients[LARGE])
+        unguarded = await request.send(large.clients[UNGUARDED])
+        if data_of(guarded) != data_of(unguarded) or guarded.content != unguarded.content:
+            raise RuntimeError(f"the apps with and without the guard answer {name} differently")
+    checks.append("with and without FieldGuard: byte-identical answers to every query")
+    page = data_of(await large.requests["page"](0).send(large.clients[LARGE]))
+    floor = json.loads(await floor_page(large.engine, large.dataset.tenants[0].id))["data"]
+    if page != floor or len(page["bookings"]["edges"]) != PAGE_SIZE:
+        raise RuntimeError("the floor query does not return the page's rows")
+    checks.append(f"floor: the Core query returns the same {PAGE_SIZE} bookings, equal as JSON")
+    return checks
+
+
+# --------------------------------------------------------------------------
+# Profiling
+# --------------------------------------------------------------------------
+
+
+async def profile(probe: Probe, count: int, top: int = 25) -> list[str]:
+    profiler = cProfile.Profile()
+    for i in range(count):
+        gc.collect()
+        profiler.enable()
+        await probe(10_000 + i)
+        profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    lines = [line for line in out.getvalue().splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
+    return [f"    {line.replace(str(REPO) + '/', '')}" for line in lines[start:]]
+
+
+# --------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def _ratio(ratio: dict[str, float] | None, kind: str) -> str:
+    if ratio is None:
+        return "—"
+    mark = "" if ratio["p50"] <= TARGETS[kind] else " ✗"
+    return f"{ratio['p50']:.2f}{mark}"
+
+
+def result_lines(operations: list[Operation]) -> list[str]:
+    header = ["operation", "variant", "p50 ms", "p95 ms", "mean ms", "ops/s", "bytes"]
+    rows: list[list[str]] = []
+    for operation in operations:
+        if rows:
+            rows.append([])
+        for i, variant in enumerate(operation.samples_ms):
+            s = operation.summary(variant)
+            rows.append(
+                [
+                    operation.label if i == 0 else "",
+                    variant,
+                    _ms(s.p50_ms),
+                    _ms(s.p95_ms),
+                    _ms(s.mean_ms),
+                    f"{s.ops_per_s:.0f}",
+                    str(operation.response_bytes[variant]),
+                ]
+            )
+    return table(header, rows)
+
+
+def ratio_lines(operations: list[Operation]) -> list[str]:
+    header = [
+        "operation",
+        f"(a) guard <= {TARGETS['authz']:.2f}",
+        f"(b) floor <= {TARGETS['floor']:.1f}",
+        f"(c) growth <= {TARGETS['growth']:.1f}",
+    ]
+    rows = [
+        [o.label, *(_ratio(o.ratios()[k], k) for k in ("authz", "floor", "growth"))]
+        for o in operations
+    ]
+    return [
+        "p50 ratios (✗: over target); paired medians are in the JSON",
+        *table(header, rows, left=1),
+    ]
+
+
+def markdown(report: dict[str, Any], operations: list[Operation]) -> str:
+    p = report["parameters"]
+    sides = report["sides"]
+    lines = [
+        f"Backend **{report['backend_name']}**, {p['rounds']} interleaved rounds after "
+        f"{p['warmup']} warm-up; base {sides[BASE]['bookings']:,} bookings "
+        f"({p['tenants']} tenants), large {sides[LARGE]['bookings']:,} bookings "
+        f"(seeded in {sides[LARGE]['seed_seconds']:.0f} s); "
+        + ", ".join(f"{k} {v}" for k, v in report["versions"].items())
+        + ".",
+        "",
+        "| operation | p50 ms | p95 ms | ops/s | no guard p50 | base p50 | (a) guard | "
+        "(b) floor | (c) growth |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for o in operations:
+        large, base = o.summary(LARGE), o.summary(BASE)
+        unguarded = o.summary(UNGUARDED).p50_ms
+        ratios = o.ratios()
+        floor = (
+            f"{_ratio(ratios['floor'], 'floor')} ({_ms(o.summary(FLOOR).p50_ms)} ms)"
+            if ratios["floor"]
+            else "—"
+        )
+        lines.append(
+            f"| {o.label} | {_ms(large.p50_ms)} | {_ms(large.p95_ms)} | {large.ops_per_s:.0f} | "
+            f"{_ms(unguarded)} | {_ms(base.p50_ms)} | {_ratio(ratios['authz'], 'authz')} | "
+            f"{floor} | {_ratio(ratios['growth'], 'growth')} |"
+        )
+    missed = [
+        f"{o.label} ({kind})" for o in operations for kind, ok in o.verdicts().items() if not ok
+    ]
+    lines += [
+        "",
+        "Targets: (a) <= 1.10, (b) <= 3.0, (c) <= 1.2, all at p50. "
+        + (f"Missed: {', '.join(missed)}." if missed else "All held."),
+    ]
+    return "\n".join(lines)
+
+
+def write_docs(backend: str, text: str) -> None:
+    start, end = f"<!-- bench:{backend}:start -->", f"<!-- bench:{backend}:end -->"
+    block = f"{start}\n{text}\n{end}"
+    current = DOCS.read_text()
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(current):
+        updated = pattern.sub(lambda _m: block, current)
+    else:
+        updated = current.rstrip("\n") + "\n\n" + block + "\n"
+    DOCS.write_text(updated)
+
+
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Everyday operations through the ASGI app: latency, authorization "
+        "overhead, distance from a hand-written floor, and growth with the data."
+    )
+    parser.add_argument("--tenants", type=int, default=3, help="tenants (3)")
+    parser.add_argument(
+        "--bookings", type=int, default=None, help="bookings per tenant, base (2000; quick 200)"
+    )
+    parser.add_argument(
+        "--scale", type=int, default=10, help="large = base x scale bookings per tenant (10)"
+    )
+    parser.add_argument("--rounds", type=int, default=None, help="measured rounds (30; quick 8)")
+    parser.add_argument("--warmup", type=int, default=None, help="unmeasured rounds (3; quick 2)")
+    parser.add_argument("--quick", action="store_true", help="small data, few rounds")
+    parser.add_argument(
+        "--profile",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="cProfile the large side: operations over a target (auto), all, none",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="PostgreSQL admin URL (postgresql+asyncpg://...); two temporary databases are "
+        "created and dropped. Default: temporary SQLite files.",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write every figure here")
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
+    args = parser.parse_args(argv)
+    args.bookings = args.bookings or (200 if args.quick else 2_000)
+    args.rounds = args.rounds or (8 if args.quick else 30)
+    args.warmup = args.warmup if args.warmup is not None else (2 if args.quick else 3)
+    if args.tenants < 2 or args.bookings < PAGE_SIZE or args.scale < 1 or args.rounds < 2:
+        parser.error("need --tenants >= 2, --bookings >= 100, --scale >= 1, --rounds >= 2")
+    if args.database_url is not None and not args.database_url.startswith("postgresql"):
+        parser.error("--database-url must be a postgresql+asyncpg:// URL")
+    return args
+
+
+async def open_side(
+    stack: AsyncExitStack, name: str, admin_url: str | None, bookings: int, args: Any
+) -> Side:
+    database = await stack.enter_async_context(temporary_database(admin_url))
+    upgrade(database.url)
+    settings = bench_settings(database.url)
+    engine = create_engine(database.url)
+    stack.push_async_callback(engine.dispose)
+    erasable = (args.rounds + args.warmup + 40) * 2
+    started = time.perf_counter()
+    dataset = await seed(
+        engine, tenants=args.tenants, bookings_per_tenant=bookings, erasable=erasable
+    )
+    side = Side(name, engine, settings, dataset, time.perf_counter() - started)
+    say(
+        f"data      {name}: {database.description}",
+        f"          {args.tenants} x {bookings:,} bookings + named people: "
+        + ", ".join(f"{v:,} {k}" for k, v in dataset.counts.items())
+        + f", seeded in {side.seed_seconds:.1f} s",
+    )
+    build_requests(side)
+    return side
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    backend = "postgresql" if args.database_url else "sqlite"
+    report: dict[str, Any] = {
+        "backend_name": "PostgreSQL" if args.database_url else "SQLite",
+        "versions": versions(),
+        "platform": platform.platform(),
+        "parameters": {
+            "tenants": args.tenants,
+            "bookings_per_tenant_base": args.bookings,
+            "scale": args.scale,
+            "rounds": args.rounds,
+            "warmup": args.warmup,
+            "quick": args.quick,
+            "page_size": PAGE_SIZE,
+            "search_term": SEARCH_TERM,
+        },
+        "targets": TARGETS,
+    }
+    say("tenantgraph: everyday operations", f"backend   {backend}")
+    async with AsyncExitStack() as stack:
+        base = await open_side(stack, BASE, args.database_url, args.bookings, args)
+        large = await open_side(stack, LARGE, args.database_url, args.bookings * args.scale, args)
+        report["sides"] = {
+            s.name: {
+                "bookings": s.bookings(),
+                "counts": s.dataset.counts,
+                "seed_seconds": s.seed_seconds,
+            }
+            for s in (base, large)
+        }
+        for side in (base, large):
+            app = create_app(side.settings, engine=side.engine)
+            side.clients[side.name] = await stack.enter_async_context(client_for(app))
+        # The same app over the large database, its schema rebuilt without the guard.
+        bare = create_app(large.settings, engine=large.engine)
+        graphql_view(bare).schema = schema_variant(application_schema(bare), None)
+        large.clients[UNGUARDED] = await stack.enter_async_context(client_for(bare))
+
+        report["checks"] = await verify(large)
+        say("", *(f"check     {c}" for c in report["checks"]))
+        say(
+            f"settings  env=production, {args.rounds} rounds after {args.warmup} warm-up, "
+            f"interleaved {BASE}, {LARGE}, {UNGUARDED}[, {FLOOR}]",
+            "versions  " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
+        )
+        operations = []
+        for name in QUERIES:
+            probes: dict[str, Probe] = {
+                BASE: http_probe(base.clients[BASE], base.requests[name]),
+                LARGE: http_probe(large.clients[LARGE], large.requests[name]),
+                UNGUARDED: http_probe(large.clients[UNGUARDED], large.requests[name]),
+            }
+            if name == "page":
+                tenant_id = large.dataset.tenants[0].id
+
+                async def floor(_round: int, tenant_id: str = tenant_id) -> bytes:
+                    return await floor_page(large.engine, tenant_id)
+
+                probes[FLOOR] = floor
+            operations.append(await measure(name, probes, rounds=args.rounds, warmup=args.warmup))
+        report["operations"] = {o.name: o.as_json() for o in operations}
+        say("", *result_lines(operations), "", *ratio_lines(operations))
+
+        over = [o for o in operations if not all(o.verdicts().values())]
+        chosen = operations if args.profile == "always" else over
+        if args.profile != "never" and chosen:
+            report["profile"] = {}
+            for o in chosen:
+                lines = await profile(
+                    http_probe(large.clients[LARGE], large.requests[o.name]), count=10
+                )
+                report["profile"][o.name] = lines
+                say("", f"profile, {o.label} on the large database, 10 requests, by own time:")
+                say(*lines)
+        report["markdown"] = markdown(report, operations)
+        report["within_targets"] = not over
+        if not args.quick and not args.no_docs:
+            write_docs(backend, report["markdown"])
+            say("", f"rewrote the {backend} tables in {DOCS.relative_to(REPO)}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    report = asyncio.run(run(args))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        say("", f"wrote {args.json}")
+    return 0 if report["within_targets"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
