@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import secrets
-import socket
 import sys
 import tempfile
 import time
@@ -42,6 +40,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+# The repository root, for the live-server helper the tests share.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 from sqlalchemy import select
@@ -58,6 +59,7 @@ from tenantgraph.store.models import (
     TenantKind,
 )
 from tenantgraph.store.types import new_id, utcnow
+from tests.live_server import ServerFailed, running_server, server_env
 
 ZONE = ZoneInfo("Europe/Copenhagen")
 HOURS = {d: [["07:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -242,55 +244,20 @@ async def client_loop(
             stats.latencies["whole flow"].append(time.perf_counter() - began)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @asynccontextmanager
 async def own_server(database_url: str, workers: int, log: Path) -> AsyncIterator[str]:
     """``tenantgraph serve`` on a free port, the rate limit raised for one-address clients."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "TENANTGRAPH_DATABASE_URL": database_url,
-        "TENANTGRAPH_SECRET_KEY": secrets.token_urlsafe(48),
-        "TENANTGRAPH_ENV": "development",
-        "TENANTGRAPH_BOOKING_RATE_LIMIT": str(10**9),
-    }
-    with log.open("wb") as sink:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tenantgraph.server.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            env=env,
-            stdout=sink,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    env = server_env(
+        database_url,
+        secret=secrets.token_urlsafe(48),
+        extra={"TENANTGRAPH_BOOKING_RATE_LIMIT": str(10**9)},
+        inherit=True,
+    )
     try:
-        async with httpx.AsyncClient(base_url=url) as http:
-            for _ in range(600):
-                if process.returncode is not None:
-                    raise SystemExit(f"server exited; see {log}")
-                try:
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise SystemExit(f"server did not get ready; see {log}")
-        yield url
-    finally:
-        process.terminate()
-        await process.wait()
+        async with running_server(env, log=log, workers=workers) as server:
+            yield server.url
+    except ServerFailed as exc:
+        raise SystemExit(str(exc)) from None
 
 
 async def run(args: argparse.Namespace) -> int:

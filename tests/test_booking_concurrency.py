@@ -10,14 +10,9 @@ database counter is part of every request, as in production.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -35,6 +30,7 @@ from tests.booking_world import (
 )
 from tests.conftest import TEST_SECRET, Backend
 from tests.graphql_client import gql
+from tests.live_server import LiveServer, ServerFailed, server_env, start_server
 
 CAPACITY = 3
 ONLINE_FLOWS = 60
@@ -48,69 +44,22 @@ BOOKED = "BOOKED"
 HELD = "HELD"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class LiveServer:
-    url: str
-    log: Path
-
-
 @pytest.fixture(scope="module")
 async def live_server(
     backend: Backend, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LiveServer]:
     workdir = tmp_path_factory.mktemp("live")
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TENANTGRAPH_")},
-        "TENANTGRAPH_DATABASE_URL": backend.url,
-        "TENANTGRAPH_SECRET_KEY": TEST_SECRET,
-        "TENANTGRAPH_ENV": "development",
-        "TENANTGRAPH_BOOKING_RATE_LIMIT": "1000000",
-    }
-    log = workdir / "server.log"
-    with log.open("wb") as sink:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tenantgraph.server.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            env=env,
-            cwd=workdir,
-            stdout=sink,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    env = server_env(
+        backend.url, secret=TEST_SECRET, extra={"TENANTGRAPH_BOOKING_RATE_LIMIT": "1000000"}
+    )
     try:
-        async with httpx.AsyncClient(base_url=url) as http:
-            for _ in range(300):
-                if process.returncode is not None:
-                    pytest.fail(f"server exited: {log.read_text()}")
-                try:
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                pytest.fail(f"server did not get ready: {log.read_text()}")
-        yield LiveServer(url, log)
+        server = await start_server(env, log=workdir / "server.log", workers=2)
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server
     finally:
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), timeout=20)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        await server.stop()
 
 
 async def _busy_shop(backend: Backend) -> Shop:
