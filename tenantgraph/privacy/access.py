@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import enum
 import html
+import io
 import json
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Executable, Result, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantgraph.resolvers.ids import encode_id
@@ -42,6 +43,8 @@ from tenantgraph.store.types import utcnow
 
 FORMAT = "tenantgraph.subject-export"
 FORMAT_VERSION = "1.0"
+# Rows fetched per round trip while an export is written.
+BATCH = 500
 ENTITY_TABLES = {
     "Customer": "customers",
     "Vehicle": "vehicles",
@@ -125,10 +128,19 @@ def source_of(customer: Customer) -> str:
     return SOURCES.get(customer.created_via, "Entered by the business.")
 
 
-async def recipients_of(session: AsyncSession, customer_id: str) -> list[RecipientFact]:
-    """Partner integrations that received this customer's data (Art. 15(1)(c))."""
+class Reader(Protocol):
+    """Anything that runs a statement: a session, or a request's ``SerialReader``."""
+
+    async def execute(self, statement: Executable, /) -> Result[Any]: ...
+
+
+async def recipients_by_customer(
+    session: Reader, customer_ids: Collection[str]
+) -> dict[str, list[RecipientFact]]:
+    """Partner integrations that received each customer's data (Art. 15(1)(c)), in one query."""
     rows = await session.execute(
         select(
+            PartnerRead.customer_id,
             ApiKey.name,
             ApiKey.role,
             PartnerRead.fields,
@@ -136,23 +148,29 @@ async def recipients_of(session: AsyncSession, customer_id: str) -> list[Recipie
             PartnerRead.last_read_at,
         )
         .join(ApiKey, ApiKey.id == PartnerRead.api_key_id)
-        .where(PartnerRead.customer_id == customer_id)
-        .order_by(ApiKey.name, PartnerRead.first_read_at)
+        .where(PartnerRead.customer_id.in_(set(customer_ids)))
+        .order_by(PartnerRead.customer_id, ApiKey.name, PartnerRead.first_read_at)
     )
-    merged: dict[tuple[str, str], RecipientFact] = {}
-    for name, role, fields, first, last in rows:
-        known = merged.get((name, role))
+    merged: dict[str, dict[tuple[str, str], RecipientFact]] = {}
+    for row in rows:
+        customer_id, name, role, fields, first, last = tuple(row)
+        found = merged.setdefault(customer_id, {})
+        known = found.get((name, role))
         if known is None:
-            merged[(name, role)] = RecipientFact(name, role, sorted(fields), first, last)
+            found[(name, role)] = RecipientFact(name, role, sorted(fields), first, last)
         else:
-            merged[(name, role)] = RecipientFact(
+            found[(name, role)] = RecipientFact(
                 name,
                 role,
                 sorted(set(known.fields) | set(fields)),
                 min(known.first_read_at, first),
                 max(known.last_read_at, last),
             )
-    return list(merged.values())
+    return {customer_id: list(found.values()) for customer_id, found in merged.items()}
+
+
+async def recipients_of(session: Reader, customer_id: str) -> list[RecipientFact]:
+    return (await recipients_by_customer(session, [customer_id])).get(customer_id, [])
 
 
 def _value(value: Any) -> Any:
@@ -163,10 +181,9 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _record(row: Base, table: str, *, include_staff_only: bool) -> dict[str, Any]:
-    entity = type(row).__name__
-    out: dict[str, Any] = {"id": encode_id(entity, row.id)}  # type: ignore[attr-defined]
-    for column, note in DATA_MAP[table].columns.items():
+def _record(row: Any, entity: str, *, include_staff_only: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": encode_id(entity, row.id)}
+    for column, note in DATA_MAP[ENTITY_TABLES[entity]].columns.items():
         if column in HIDDEN_COLUMNS or not note.personal or column == "id":
             continue
         if column in STAFF_ONLY_COLUMNS and not include_staff_only:
@@ -175,181 +192,252 @@ def _record(row: Base, table: str, *, include_staff_only: bool) -> dict[str, Any
     return out
 
 
-async def subject_export(
-    session: AsyncSession,
-    customers: Iterable[Customer],
-    *,
-    include_staff_only: bool,
-    email: str | None,
-) -> dict[str, Any]:
-    """The machine-readable export of the given customer records, grouped by business."""
-    controllers = []
+class Lazy:
+    """A list in the export whose items are fetched only as the output is written."""
+
+    def __init__(self, items: AsyncIterator[dict[str, Any]]) -> None:
+        self.items = items
+
+
+async def _stream(
+    session: AsyncSession, statement: Select[Any], make: Callable[[Any], dict[str, Any]]
+) -> AsyncIterator[dict[str, Any]]:
+    """Rows in batches of ``BATCH`` through a server-side cursor, never all at once.
+
+    Plain Core rows, not ORM objects: nothing is added to the session's
+    identity map, so a batch is garbage as soon as it is written.
+    """
+    result = await session.stream(statement.execution_options(yield_per=BATCH))
+    async for partition in result.partitions():
+        for row in partition:
+            yield make(row)
+
+
+def _columns(model: type[Base]) -> Select[Any]:
+    table = model.__table__
+    return select(*(c for c in table.columns if c.key != "content"))
+
+
+async def _controllers(
+    session: AsyncSession, customers: Iterable[Customer], *, include_staff_only: bool
+) -> AsyncIterator[dict[str, Any]]:
+    facts = {
+        entity: {"categories": f.categories, "purposes": [p.__dict__ for p in f.purposes]}
+        for entity, f in ((e, entity_facts(e)) for e in ENTITY_TABLES)
+    }
+
+    def record(entity: str, **extra: Callable[[Any], Any]) -> Callable[[Any], dict[str, Any]]:
+        def make(row: Any) -> dict[str, Any]:
+            out = _record(row, entity, include_staff_only=include_staff_only)
+            return out | {key: value(row) for key, value in extra.items()}
+
+        return make
+
     for customer in sorted(customers, key=lambda c: c.tenant_id):
         tenant = await session.get(Tenant, customer.tenant_id)
         assert tenant is not None
-        vehicles = (
-            (
-                await session.execute(
-                    select(Vehicle)
+        yield {
+            "controller": {
+                "slug": tenant.slug,
+                "name": tenant.name,
+                "address": tenant.address,
+                "email": tenant.contact_email,
+                "phone": tenant.contact_phone,
+            },
+            "source": source_of(customer),
+            "customer": _record(customer, "Customer", include_staff_only=include_staff_only),
+            "vehicles": Lazy(
+                _stream(
+                    session,
+                    _columns(Vehicle)
                     .where(Vehicle.owner_id == customer.id)
-                    .order_by(Vehicle.created_at)
+                    .order_by(Vehicle.created_at, Vehicle.id),
+                    record("Vehicle"),
                 )
-            )
-            .scalars()
-            .all()
-        )
-        bookings = (
-            (
-                await session.execute(
-                    select(Booking)
+            ),
+            "bookings": Lazy(
+                _stream(
+                    session,
+                    _columns(Booking)
                     .where(Booking.customer_id == customer.id)
-                    .order_by(Booking.starts_at)
+                    .order_by(Booking.starts_at, Booking.id),
+                    record("Booking", service_id=lambda r: encode_id("Service", r.service_id)),
                 )
-            )
-            .scalars()
-            .all()
-        )
-        documents = (
-            (
-                await session.execute(
-                    select(Document)
+            ),
+            "documents": Lazy(
+                _stream(
+                    session,
+                    _columns(Document)
                     .where(Document.customer_id == customer.id, Document.retained_since.is_(None))
-                    .order_by(Document.issued_at)
+                    .order_by(Document.issued_at, Document.id),
+                    record(
+                        "Document",
+                        download_path=lambda r: f"/documents/{encode_id('Document', r.id)}",
+                    ),
                 )
-            )
-            .scalars()
-            .all()
-        )
-        requests = (
-            (
-                await session.execute(
-                    select(PrivacyRequest)
+            ),
+            "privacy_requests": Lazy(
+                _stream(
+                    session,
+                    _columns(PrivacyRequest)
                     .where(PrivacyRequest.customer_id == customer.id)
-                    .order_by(PrivacyRequest.received_at)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        controllers.append(
-            {
-                "controller": {
-                    "slug": tenant.slug,
-                    "name": tenant.name,
-                    "address": tenant.address,
-                    "email": tenant.contact_email,
-                    "phone": tenant.contact_phone,
-                },
-                "source": source_of(customer),
-                "customer": _record(customer, "customers", include_staff_only=include_staff_only),
-                "vehicles": [
-                    _record(v, "vehicles", include_staff_only=include_staff_only) for v in vehicles
-                ],
-                "bookings": [
-                    {
-                        **_record(b, "bookings", include_staff_only=include_staff_only),
-                        "service_id": encode_id("Service", b.service_id),
-                    }
-                    for b in bookings
-                ],
-                "documents": [
-                    {
-                        **_record(d, "documents", include_staff_only=include_staff_only),
-                        "download_path": f"/documents/{encode_id('Document', d.id)}",
-                    }
-                    for d in documents
-                ],
-                "privacy_requests": [
-                    {
+                    .order_by(PrivacyRequest.received_at, PrivacyRequest.id),
+                    lambda r: {
                         "id": encode_id("PrivacyRequest", r.id),
                         "type": r.type.value,
                         "status": r.status.value,
                         "received_at": r.received_at.isoformat(),
                         "due_at": r.due_at.isoformat(),
                         "resolved_at": _value(r.resolved_at),
-                    }
-                    for r in requests
-                ],
-                "recipients": [
-                    {
-                        "name": r.name,
-                        "role": r.role,
-                        "fields": r.fields,
-                        "first_read_at": r.first_read_at.isoformat(),
-                        "last_read_at": r.last_read_at.isoformat(),
-                    }
-                    for r in await recipients_of(session, customer.id)
-                ],
-                "facts": {
-                    entity: {
-                        "categories": facts.categories,
-                        "purposes": [p.__dict__ for p in facts.purposes],
-                    }
-                    for entity, facts in ((e, entity_facts(e)) for e in ENTITY_TABLES)
-                },
-            }
-        )
+                    },
+                )
+            ),
+            "recipients": [
+                {
+                    "name": r.name,
+                    "role": r.role,
+                    "fields": r.fields,
+                    "first_read_at": r.first_read_at.isoformat(),
+                    "last_read_at": r.last_read_at.isoformat(),
+                }
+                for r in await recipients_of(session, customer.id)
+            ],
+            "facts": facts,
+        }
+
+
+def subject_export(
+    session: AsyncSession,
+    customers: Iterable[Customer],
+    *,
+    include_staff_only: bool,
+    email: str | None,
+) -> dict[str, Any]:
+    """The export of the given customer records, grouped by business, its lists still unread.
+
+    Write it with ``iter_json`` or ``iter_html`` inside the session's
+    transaction: each list is read in batches while it is written, so memory
+    stays flat however many records the person has.
+    """
     return {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "generated_at": utcnow().isoformat(),
         "subject": {"email": email},
-        "controllers": controllers,
+        "controllers": Lazy(
+            _controllers(session, customers, include_staff_only=include_staff_only)
+        ),
         "rights": RIGHTS,
     }
 
 
-def to_json(export: dict[str, Any]) -> str:
-    return json.dumps(export, ensure_ascii=False, indent=2, sort_keys=False)
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return "<p>None.</p>"
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(row.get(c, '')))}</td>" for c in columns) + "</tr>"
-        for row in rows
+def _has_lazy(value: Any) -> bool:
+    return isinstance(value, Lazy) or (
+        isinstance(value, dict) and any(_has_lazy(v) for v in value.values())
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def to_html(export: dict[str, Any]) -> str:
+async def iter_json(value: Any, level: int = 0) -> AsyncIterator[str]:
+    """The text ``json.dumps(value, ensure_ascii=False, indent=2)`` would give, in pieces."""
+    pad = "\n" + "  " * level
+    if isinstance(value, Lazy):
+        opened = False
+        async for item in value.items:
+            yield ("," if opened else "[") + pad + "  "
+            opened = True
+            async for part in iter_json(item, level + 1):
+                yield part
+        yield pad + "]" if opened else "[]"
+    elif isinstance(value, dict) and _has_lazy(value):
+        for i, (key, item) in enumerate(value.items()):
+            yield ("," if i else "{") + pad + "  " + json.dumps(key, ensure_ascii=False) + ": "
+            async for part in iter_json(item, level + 1):
+                yield part
+        yield pad + "}"
+    else:
+        yield json.dumps(value, ensure_ascii=False, indent=2).replace("\n", pad)
+
+
+async def _html_table(
+    rows: AsyncIterator[dict[str, Any]] | Iterable[dict[str, Any]],
+) -> AsyncIterator[str]:
+    """A table whose columns are the first row's keys (every row of a list has the same)."""
+    columns: list[str] | None = None
+
+    def cells(row: dict[str, Any]) -> str:
+        assert columns is not None
+        return (
+            "<tr>"
+            + "".join(f"<td>{html.escape(str(row.get(c, '')))}</td>" for c in columns)
+            + "</tr>"
+        )
+
+    async def each() -> AsyncIterator[dict[str, Any]]:
+        if isinstance(rows, AsyncIterator):
+            async for row in rows:
+                yield row
+        else:
+            for row in rows:
+                yield row
+
+    async for row in each():
+        if columns is None:
+            columns = list(row)
+            head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+            yield f"<table><thead><tr>{head}</tr></thead><tbody>"
+        yield cells(row)
+    yield "<p>None.</p>" if columns is None else "</tbody></table>"
+
+
+async def iter_html(export: dict[str, Any]) -> AsyncIterator[str]:
     """A self-contained page (no scripts, no external resources) of the same content."""
-    parts = [
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">',
-        f"<title>Your data</title><style>{STYLE}</style></head><body>",
-        "<h1>Your data</h1>",
+    yield (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Your data</title><style>{STYLE}</style></head><body>"
+        "<h1>Your data</h1>"
         f"<p>Generated {html.escape(export['generated_at'])} for "
         f"{html.escape(str(export['subject']['email'] or ''))}. "
-        f"Format {html.escape(export['format'])} version {html.escape(export['version'])}.</p>",
-    ]
-    for controller in export["controllers"]:
+        f"Format {html.escape(export['format'])} version {html.escape(export['version'])}.</p>"
+    )
+    async for controller in export["controllers"].items:
         info = controller["controller"]
-        parts.append(f"<h2>{html.escape(info['name'])}</h2>")
-        parts.append(
+        yield f"<h2>{html.escape(info['name'])}</h2>"
+        yield (
             f"<p>The data controller: {html.escape(info['address'])}, "
             f"{html.escape(info['email'])}, {html.escape(info['phone'])}. "
             f"Source: {html.escape(controller['source'])}</p>"
         )
-        parts.append("<h3>Your details</h3>" + _table([controller["customer"]]))
+        yield "<h3>Your details</h3>"
+        async for part in _html_table([controller["customer"]]):
+            yield part
         for title, key in (
             ("Vehicles", "vehicles"),
             ("Bookings", "bookings"),
             ("Documents", "documents"),
             ("Your requests", "privacy_requests"),
         ):
-            parts.append(f"<h3>{title}</h3>" + _table(controller[key]))
-        parts.append("<h3>Who received your data</h3>" + _table(controller["recipients"]))
-        parts.append("<h3>Why the data is kept, and for how long</h3>")
+            yield f"<h3>{title}</h3>"
+            async for part in _html_table(controller[key].items):
+                yield part
+        yield "<h3>Who received your data</h3>"
+        async for part in _html_table(controller["recipients"]):
+            yield part
+        yield "<h3>Why the data is kept, and for how long</h3>"
         for entity, facts in controller["facts"].items():
             rows = [{"category": ", ".join(facts["categories"]), **p} for p in facts["purposes"]]
-            parts.append(f"<h4>{html.escape(entity)}</h4>" + _table(rows))
-    parts.append(
+            yield f"<h4>{html.escape(entity)}</h4>"
+            async for part in _html_table(rows):
+                yield part
+    yield (
         "<h2>Your rights</h2><ul>"
         + "".join(f"<li>{html.escape(r)}</li>" for r in export["rights"])
-        + "</ul>"
+        + "</ul></body></html>"
     )
-    parts.append("</body></html>")
-    return "".join(parts)
+
+
+async def render(export: dict[str, Any], fmt: str) -> str:
+    """The whole export as one string (a GraphQL ``String``), written batch by batch."""
+    out = io.StringIO()
+    async for part in iter_html(export) if fmt == "HTML" else iter_json(export):
+        out.write(part)
+    return out.getvalue()

@@ -16,6 +16,7 @@ from strawberry.dataloader import DataLoader
 
 from tenantgraph.authz.principal import Principal
 from tenantgraph.authz.scope import row_scope, service_scope, tenant_scope
+from tenantgraph.privacy.access import RecipientFact, recipients_by_customer
 from tenantgraph.store.engine import SerialReader
 from tenantgraph.store.models import (
     AuditEvent,
@@ -79,6 +80,18 @@ class Loaders:
                 )
                 found = {row.id: row.content for row in rows}
                 return [found.get(i) for i in ids]
+
+            self._loaders[key] = DataLoader(load_fn=load)
+        return self._loaders[key]
+
+    def recipients(self) -> DataLoader[str, list[RecipientFact]]:
+        """Partners that received each customer's data, for many customers in one query."""
+        key = ("recipients",)
+        if key not in self._loaders:
+
+            async def load(ids: list[str]) -> list[list[RecipientFact]]:
+                found = await recipients_by_customer(self._session, ids)
+                return [found.get(i, []) for i in ids]
 
             self._loaders[key] = DataLoader(load_fn=load)
         return self._loaders[key]
