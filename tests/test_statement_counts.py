@@ -111,7 +111,7 @@ async def _counts(
 
 def test_the_schema_derivation_finds_every_known_relation() -> None:
     found = {f"{t}.{f}" for t, f, _ in RELATION_PATHS}
-    assert KNOWN_PATHS <= found, KNOWN_PATHS - found
+    assert found >= KNOWN_PATHS, KNOWN_PATHS - found
 
 
 @pytest.mark.parametrize(
@@ -128,9 +128,7 @@ async def test_every_relation_costs_the_same_for_1_2_and_100_parents(
     selection: str,
 ) -> None:
     query = "query($n: Int) { " + ROW_LISTS[type_name] % selection + " }"
-    counts, answers = await _counts(
-        client, count_statements, query, world.a.tokens["tenant_admin"]
-    )
+    counts, answers = await _counts(client, count_statements, query, world.a.tokens["tenant_admin"])
     assert _rows(answers[-1]) >= 2, "too few rows to tell one query per row from one per level"
     assert counts[0] == counts[1] == counts[2], counts
 
@@ -140,9 +138,7 @@ async def test_statement_count_does_not_grow_with_page_size(
     client: httpx.AsyncClient, world: World, count_statements: list[str], path: str
 ) -> None:
     query = f"query($n: Int) {{ {NESTED_PATHS[path]} }}"
-    counts, answers = await _counts(
-        client, count_statements, query, world.a.tokens["tenant_admin"]
-    )
+    counts, answers = await _counts(client, count_statements, query, world.a.tokens["tenant_admin"])
     assert _rows(answers[-1]) >= 2
     assert counts[0] == counts[1] == counts[2], counts
 
@@ -200,9 +196,7 @@ async def test_my_data_costs_the_same_for_one_business_as_for_two(
     counts = []
     for slug in (person.first.slug, None):
         count_statements.clear()
-        data = (
-            await gql(client, MY_DATA, {"n": 5, "slug": slug}, token=person.subject)
-        ).ok()
+        data = (await gql(client, MY_DATA, {"n": 5, "slug": slug}, token=person.subject)).ok()
         assert len(data["myData"]["controllers"]) == (1 if slug else 2)
         counts.append(len(_reads(count_statements)))
     assert counts[0] == counts[1], counts
