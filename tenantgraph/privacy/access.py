@@ -44,7 +44,7 @@ from tenantgraph.store.types import utcnow
 FORMAT = "tenantgraph.subject-export"
 FORMAT_VERSION = "1.0"
 # Rows fetched per round trip while an export is written.
-BATCH = 500
+BATCH = 100
 ENTITY_TABLES = {
     "Customer": "customers",
     "Vehicle": "vehicles",
