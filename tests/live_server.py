@@ -5,8 +5,7 @@ processes do: requests spread over uvicorn workers by the kernel, state each
 worker keeps for itself, a server killed mid-write. This module starts the
 real command in a session of its own (so the whole tree can be killed at once),
 waits until it answers, and tells which worker process served a connection.
-It depends on nothing but the standard library and httpx, so the scripts in
-``scripts/`` use it too.
+It needs nothing of pytest, so the scripts in ``scripts/`` use it too.
 """
 
 from __future__ import annotations
@@ -18,12 +17,15 @@ import signal
 import socket
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 ENV_PREFIX = "TENANTGRAPH_"
 
@@ -170,6 +172,27 @@ async def running_server(
         yield server
     finally:
         await server.stop()
+
+
+@asynccontextmanager
+async def scratch_database(server_url: str | None, workdir: Path, label: str) -> AsyncIterator[str]:
+    """A new, empty database: a SQLite file in ``workdir`` without ``server_url``,
+    else a temporary PostgreSQL database on that server, dropped afterwards."""
+    if server_url is None or server_url.startswith("sqlite"):
+        yield f"sqlite+aiosqlite:///{workdir / (label + '.db')}"
+        return
+    name = f"tenantgraph_{label}_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            async with admin.connect() as connection:
+                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.dispose()
 
 
 def _descendants(root: int) -> list[int]:

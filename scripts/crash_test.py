@@ -1,0 +1,588 @@
+#!/usr/bin/env python
+"""Crash safety: SIGKILL the server under write load, restart it, lose nothing.
+
+A booking whose confirmation a client has seen must survive the server being
+killed at any instant, and a slot must never end up holding more than its
+capacity. This script starts ``tenantgraph serve`` (uvicorn, ``--workers 2``
+by default), drives concurrent writes at a handful of popular slots, staff
+``createBooking`` and online ``startBooking`` + ``completeBooking`` mixed, and
+records every booking whose confirmation came back. In the middle of the load
+it kills the server's whole process group with SIGKILL, so transactions are
+cut off wherever they are. Then, on the database exactly as the crash left it:
+
+* every confirmed booking is there, ``CONFIRMED``;
+* no slot holds more active bookings plus live holds than its capacity;
+* the database is intact: SQLite ``PRAGMA integrity_check`` and
+  ``foreign_key_check``; PostgreSQL ``bt_index_check`` (amcheck) on every
+  index when the extension can be created, otherwise a full scan of every
+  table compared with a scan of its primary key, and an orphan check of every
+  foreign key;
+* every tenant's audit hash chain still verifies;
+
+and after the restart the server lists every confirmed booking over HTTP.
+This repeats for ``--kills`` kills; a summary follows, exit status 1 on any loss.
+
+    .venv/bin/python scripts/crash_test.py                    # a new SQLite file
+    .venv/bin/python scripts/crash_test.py --kills 5 --seconds 4
+    .venv/bin/python scripts/crash_test.py --database-url "$(./scripts/postgres-for-tests)"
+
+With a PostgreSQL ``--database-url`` (a role that may create databases) a
+temporary database is created on that server and dropped afterwards. The
+server's booking rate limit is raised so the single-address clients are never
+refused for it; that is said in the output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import secrets
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+# The repository root, for the live-server helper the tests share.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tenantgraph.privacy.audit import all_chains, verify_chain
+from tenantgraph.resolvers.ids import encode_id
+from tenantgraph.server import tokens
+from tenantgraph.server.settings import Settings
+from tenantgraph.store.engine import create_engine, create_sessionmaker
+from tenantgraph.store.migrate import upgrade
+from tenantgraph.store.models import (
+    ACTIVE_BOOKING_STATUSES,
+    Booking,
+    BookingDraft,
+    BookingStatus,
+    Service,
+    Tenant,
+    TenantKind,
+)
+from tenantgraph.store.types import new_id, utcnow
+from tests.live_server import LiveServer, ServerFailed, scratch_database, server_env, start_server
+
+ZONE = ZoneInfo("Europe/Copenhagen")
+ALL_DAY = {d: [["06:00", "22:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+RAISED_LIMITS = {
+    "TENANTGRAPH_BOOKING_RATE_LIMIT": str(10**9),
+    "TENANTGRAPH_PRINCIPAL_RATE_LIMIT": str(10**9),
+}
+CREATE_CUSTOMER = """mutation($input: CreateCustomerInput!) {
+  createCustomer(input: $input) { customer { id } } }"""
+CREATE_BOOKING = """mutation($input: CreateBookingInput!) {
+  createBooking(input: $input) { booking { reference } } }"""
+START = """mutation($slug: String!, $service: ID!, $at: DateTime!) {
+  startBooking(tenantSlug: $slug, serviceId: $service, startsAt: $at) { draft { holdLive } } }"""
+COMPLETE = """mutation($input: CompleteBookingInput!) {
+  completeBooking(input: $input) { reference } }"""
+BTREE_INDEXES = """SELECT c.relname FROM pg_index i
+  JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE a.amname = 'btree' AND n.nspname = current_schema()"""
+TABLES = """SELECT table_name FROM information_schema.tables
+  WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"""
+HEAP_SCAN = """SELECT count(*), coalesce(sum(length(t::text)), 0) FROM "{table}" t"""
+# Single-column foreign keys (every one in this schema), child and parent columns.
+FOREIGN_KEYS = """SELECT conrelid::regclass::text, confrelid::regclass::text,
+    (SELECT attname FROM pg_attribute WHERE attrelid = conrelid AND attnum = conkey[1]),
+    (SELECT attname FROM pg_attribute WHERE attrelid = confrelid AND attnum = confkey[1])
+  FROM pg_constraint
+  WHERE contype = 'f' AND cardinality(conkey) = 1
+    AND connamespace = current_schema()::regnamespace"""
+ORPHANS = """SELECT count(*) FROM {child} c WHERE c."{column}" IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p."{key}" = c."{column}")"""
+LIST = """query($after: String) {
+  bookings(first: 500, after: $after) {
+    edges { node { reference status } } pageInfo { hasNextPage endCursor } } }"""
+HOT_SLOTS = 4
+HOT_SHARE = 0.25
+# The one refusal a write may get here: the slot is full.
+EXPECTED_REFUSAL = "CONFLICT"
+KILLED = "no answer (server killed)"
+
+
+@dataclass
+class Shop:
+    slug: str
+    service_id: str
+    service_gid: str
+    capacity: int
+    staff_token: str
+    slots: list[str]
+    customers: list[str] = field(default_factory=list)
+
+    def pick(self, rng: random.Random) -> str:
+        """A quarter of the writes race for the first few slots; the rest spread out."""
+        return rng.choice(self.slots[:HOT_SLOTS] if rng.random() < HOT_SHARE else self.slots)
+
+
+@dataclass
+class Load:
+    """What the clients saw; ``confirmed`` maps a booking reference to its slot."""
+
+    confirmed: dict[str, str] = field(default_factory=dict)
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Round:
+    kill: int
+    load_seconds: float
+    confirmed: int
+    outcomes: Counter[str]
+    missing: list[str]
+    overbooked: int
+    integrity: list[str]
+    restart_seconds: float
+    unlisted: list[str]
+
+    @property
+    def unexpected(self) -> int:
+        return sum(
+            n
+            for outcome, n in self.outcomes.items()
+            if outcome != KILLED and outcome.split()[-1] not in {"confirmed", EXPECTED_REFUSAL}
+        )
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.missing or self.overbooked or self.integrity or self.unlisted or self.unexpected
+        )
+
+
+def slot_times(first_day: date, days: int, per_day: int, minutes: int) -> Iterator[datetime]:
+    """Grid times from 08:00 local on consecutive days."""
+    for d in range(days):
+        start = datetime.combine(first_day + timedelta(days=d), datetime.min.time(), tzinfo=ZONE)
+        for i in range(per_day):
+            yield (start + timedelta(hours=8, minutes=minutes * i)).astimezone(UTC)
+
+
+async def create_shop(database_url: str, secret: str, args: argparse.Namespace) -> Shop:
+    """A tenant of the crash test's own, open all day every day, one service."""
+    engine = create_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            tenant = Tenant(
+                id=new_id(),
+                slug=f"crash-{uuid.uuid4().hex[:8]}",
+                name="Nedbrudstest",
+                kind=TenantKind.INSPECTION_STATION,
+                opening_hours=ALL_DAY,
+            )
+            service = Service(
+                id=new_id(),
+                tenant_id=tenant.id,
+                name="Periodisk syn",
+                duration_minutes=15,
+                price_ore=55000,
+                capacity_per_slot=args.capacity,
+            )
+            session.add(tenant)
+            await session.flush()
+            session.add(service)
+    finally:
+        await engine.dispose()
+    settings = Settings(database_url=database_url, secret_key=secret)
+    token = tokens.staff_token(
+        settings, subject="crash@test", tenant_id=tenant.id, tenant_slug=tenant.slug, role="staff"
+    )
+    first_day = datetime.now(ZONE).date() + timedelta(days=2)
+    slots = [t.isoformat() for t in slot_times(first_day, args.days, args.slots_per_day, 15)]
+    return Shop(
+        tenant.slug, service.id, encode_id("Service", service.id), args.capacity, token, slots
+    )
+
+
+def code_of(body: dict[str, Any]) -> str | None:
+    errors = body.get("errors") or []
+    return str(errors[0].get("extensions", {}).get("code")) if errors else None
+
+
+async def post(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    response = await http.post("/graphql", json={"query": query, "variables": variables})
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def add_customers(url: str, shop: Shop, count: int) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        http.headers["Authorization"] = f"Bearer {shop.staff_token}"
+        for i in range(count):
+            person = {"name": f"Kunde {i}", "phone": f"+4528{i:06d}", "createdVia": "PHONE"}
+            body = await post(http, CREATE_CUSTOMER, {"input": person})
+            if code_of(body):
+                raise SystemExit(f"could not create a customer: {body}")
+            shop.customers.append(body["data"]["createCustomer"]["customer"]["id"])
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The slot asked for, and the reference of the confirmed booking or the error code."""
+
+    at: str
+    reference: str | None = None
+    code: str | None = None
+
+
+async def staff_booking(http: httpx.AsyncClient, shop: Shop, rng: random.Random) -> Answer:
+    at = shop.pick(rng)
+    values = {
+        "customerId": rng.choice(shop.customers),
+        "serviceId": shop.service_gid,
+        "startsAt": at,
+    }
+    body = await post(http, CREATE_BOOKING, {"input": values})
+    if code := code_of(body):
+        return Answer(at, code=code)
+    return Answer(at, reference=body["data"]["createBooking"]["booking"]["reference"])
+
+
+async def online_booking(http: httpx.AsyncClient, shop: Shop, rng: random.Random) -> Answer:
+    """A new browser (an empty cookie jar): hold a slot, then complete the booking."""
+    http.cookies.clear()
+    at = shop.pick(rng)
+    body = await post(http, START, {"slug": shop.slug, "service": shop.service_gid, "at": at})
+    if code := code_of(body):
+        return Answer(at, code=code)
+    tag = uuid.uuid4().hex[:10]
+    person = {
+        "name": f"Online {tag}",
+        "email": f"crash-{tag}@example.dk",
+        "phone": f"+4528{rng.randint(0, 999_999):06d}",
+    }
+    body = await post(http, COMPLETE, {"input": person})
+    if code := code_of(body):
+        return Answer(at, code=code)
+    return Answer(at, reference=body["data"]["completeBooking"]["reference"])
+
+
+async def client(url: str, shop: Shop, load: Load, stop: asyncio.Event) -> None:
+    """Books until the server dies under it; only answered bookings count as confirmed."""
+    rng = random.Random()
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=30) as staff,
+        httpx.AsyncClient(base_url=url, timeout=30) as browser,
+    ):
+        staff.headers["Authorization"] = f"Bearer {shop.staff_token}"
+        while not stop.is_set():
+            kind = "createBooking" if rng.random() < 0.5 else "completeBooking"
+            try:
+                if kind == "createBooking":
+                    answer = await staff_booking(staff, shop, rng)
+                else:
+                    answer = await online_booking(browser, shop, rng)
+            except (httpx.TransportError, ValueError):
+                # Cut off by the kill, or refused once the server is down: outcome unknown.
+                load.outcomes[KILLED] += 1
+                await stop.wait()
+                return
+            if answer.reference is None:
+                load.outcomes[f"{kind} {answer.code}"] += 1
+            else:
+                load.confirmed[answer.reference] = answer.at
+                load.outcomes[f"{kind} confirmed"] += 1
+
+
+async def missing_bookings(engine: AsyncEngine, shop: Shop, load: Load) -> list[str]:
+    """Confirmed references not in the database as ``CONFIRMED``."""
+    async with create_sessionmaker(engine)() as session:
+        rows = (
+            await session.execute(
+                select(Booking.reference, Booking.status, Booking.starts_at)
+                .join(Tenant, Tenant.id == Booking.tenant_id)
+                .where(Tenant.slug == shop.slug)
+            )
+        ).all()
+    stored = {ref: (status, starts) for ref, status, starts in rows}
+    missing = []
+    for reference, at in load.confirmed.items():
+        found = stored.get(reference)
+        if (
+            found is None
+            or found[0] != BookingStatus.CONFIRMED
+            or found[1] != datetime.fromisoformat(at)
+        ):
+            missing.append(reference)
+    return missing
+
+
+async def overbooked_slots(engine: AsyncEngine, shop: Shop) -> int:
+    """Slots holding more active bookings plus live holds than the capacity."""
+    now = utcnow()
+    async with create_sessionmaker(engine)() as session:
+        booked = (
+            await session.execute(
+                select(Booking.starts_at, func.count())
+                .where(
+                    Booking.service_id == shop.service_id,
+                    Booking.status.in_(ACTIVE_BOOKING_STATUSES),
+                )
+                .group_by(Booking.starts_at)
+            )
+        ).all()
+        held = (
+            await session.execute(
+                select(BookingDraft.starts_at, func.count())
+                .where(
+                    BookingDraft.service_id == shop.service_id,
+                    BookingDraft.completed_at.is_(None),
+                    BookingDraft.hold_expires_at > now,
+                )
+                .group_by(BookingDraft.starts_at)
+            )
+        ).all()
+    taken: Counter[datetime] = Counter()
+    for starts_at, count in [*booked, *held]:
+        taken[starts_at] += count
+    return sum(1 for count in taken.values() if count > shop.capacity)
+
+
+def sqlite_integrity(database_url: str) -> list[str]:
+    path = make_url(database_url).database
+    assert path, database_url
+    with sqlite3.connect(path) as connection:
+        problems = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+        problems = [] if problems == ["ok"] else problems
+        problems += [
+            f"foreign key: {row}" for row in connection.execute("PRAGMA foreign_key_check")
+        ]
+    return problems
+
+
+async def amcheck(engine: AsyncEngine) -> str | None:
+    """``bt_index_check`` with ``heapallindexed`` on every B-tree index, or None without amcheck."""
+    try:
+        async with engine.connect() as connection, connection.begin():
+            await connection.execute(text("CREATE EXTENSION IF NOT EXISTS amcheck"))
+    except Exception:  # the role may not create it
+        return None
+    async with engine.connect() as connection, connection.begin():
+        indexes = (await connection.execute(text(BTREE_INDEXES))).scalars().all()
+        for index in indexes:
+            await connection.execute(
+                text("SELECT bt_index_check(CAST(:i AS regclass), true)"), {"i": index}
+            )
+    return f"amcheck bt_index_check on {len(indexes)} indexes; "
+
+
+async def postgres_integrity(engine: AsyncEngine) -> tuple[str, list[str]]:
+    """amcheck if possible; always every table read whole, checked against its primary
+    key, and every foreign key checked for orphans. An amcheck failure raises."""
+    checked = await amcheck(engine) or "amcheck not available to this role; "
+    problems: list[str] = []
+    async with engine.connect() as connection:
+        tables = (await connection.execute(text(TABLES))).scalars().all()
+        foreign_keys = (await connection.execute(text(FOREIGN_KEYS))).all()
+        await connection.rollback()
+        for table in tables:
+            async with connection.begin():
+                for setting in ("indexscan", "indexonlyscan", "bitmapscan"):
+                    await connection.execute(text(f"SET LOCAL enable_{setting} = off"))
+                # Every row read and rendered: every heap page and TOAST value.
+                heap = (await connection.execute(text(HEAP_SCAN.format(table=table)))).one()[0]
+            async with connection.begin():
+                await connection.execute(text("SET LOCAL enable_seqscan = off"))
+                indexed = (await connection.execute(text(f'SELECT count(*) FROM "{table}"'))).one()[
+                    0
+                ]
+            if heap != indexed:
+                problems.append(f"{table}: {heap} rows in the heap, {indexed} by an index")
+        for child, parent, column, key in foreign_keys:
+            query = ORPHANS.format(child=child, parent=parent, column=column, key=key)
+            if orphans := (await connection.execute(text(query))).scalar_one():
+                problems.append(f"{child}.{column}: {orphans} rows without their {parent}")
+        await connection.rollback()
+    checked += f"{len(tables)} tables scanned whole and by index, {len(foreign_keys)} foreign keys"
+    return checked, problems
+
+
+async def audit_problems(engine: AsyncEngine) -> list[str]:
+    async with create_sessionmaker(engine)() as session:
+        reports = [await verify_chain(session, chain) for chain in await all_chains(session)]
+    return [
+        f"audit chain {r.chain} broken at #{r.first_broken_seq}: {r.problem}"
+        for r in reports
+        if not r.intact
+    ]
+
+
+async def listed_over_http(url: str, shop: Shop) -> set[str]:
+    found: set[str] = set()
+    after = None
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        http.headers["Authorization"] = f"Bearer {shop.staff_token}"
+        while True:
+            body = await post(http, LIST, {"after": after})
+            if code_of(body):
+                raise SystemExit(f"listing bookings failed: {body}")
+            page = body["data"]["bookings"]
+            found |= {
+                e["node"]["reference"] for e in page["edges"] if e["node"]["status"] == "CONFIRMED"
+            }
+            if not page["pageInfo"]["hasNextPage"]:
+                return found
+            after = page["pageInfo"]["endCursor"]
+
+
+async def check_database(
+    database_url: str, shop: Shop, load: Load
+) -> tuple[list[str], int, list[str], str]:
+    """(missing confirmed bookings, overbooked slots, integrity problems, how it was checked)."""
+    engine = create_engine(database_url)
+    try:
+        missing = await missing_bookings(engine, shop, load)
+        overbooked = await overbooked_slots(engine, shop)
+        if database_url.startswith("sqlite"):
+            method, problems = "PRAGMA integrity_check, foreign_key_check", []
+        else:
+            method, problems = await postgres_integrity(engine)
+        problems += await audit_problems(engine)
+    finally:
+        await engine.dispose()
+    if database_url.startswith("sqlite"):
+        problems = sqlite_integrity(database_url) + problems
+    return missing, overbooked, problems, method + "; audit hash chains"
+
+
+async def run(args: argparse.Namespace) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="tenantgraph-crash-"))
+    rng = random.Random(args.seed)
+    async with scratch_database(args.database_url, workdir, "crash") as database_url:
+        upgrade(database_url)
+        secret = secrets.token_urlsafe(48)
+        env = server_env(database_url, secret=secret, extra=RAISED_LIMITS, inherit=True)
+        shop = await create_shop(database_url, secret, args)
+        log = workdir / "server.log"
+
+        async def serve() -> tuple[LiveServer, float]:
+            began = time.perf_counter()
+            try:
+                server = await start_server(env, log=log, workers=args.workers)
+            except ServerFailed as exc:
+                raise SystemExit(f"the server did not come back: {exc}") from None
+            return server, time.perf_counter() - began
+
+        server, _ = await serve()
+        await add_customers(server.url, shop, args.customers)
+        print(f"database       {redact(database_url)}")
+        print(
+            f"server         tenantgraph serve --workers {args.workers}; rate limits raised "
+            f"({', '.join(f'{k}={v}' for k, v in RAISED_LIMITS.items())}) so "
+            f"the one-address clients are not refused; log {log}"
+        )
+        print(
+            f"load           {args.clients} clients, staff createBooking and online "
+            f"startBooking+completeBooking, {len(shop.slots)} slots of capacity {shop.capacity}"
+        )
+        load = Load()
+        rounds: list[Round] = []
+        for kill in range(1, args.kills + 1):
+            stop = asyncio.Event()
+            before = Counter(load.outcomes)
+            confirmed_before = len(load.confirmed)
+            clients = [
+                asyncio.create_task(client(server.url, shop, load, stop))
+                for _ in range(args.clients)
+            ]
+            seconds = rng.uniform(args.seconds / 2, args.seconds)
+            await asyncio.sleep(seconds)
+            stop.set()
+            await server.kill()  # SIGKILL to the whole process group, mid-write
+            await asyncio.gather(*clients)
+            missing, overbooked, integrity, method = await check_database(database_url, shop, load)
+            server, restart = await serve()
+            listed = await listed_over_http(server.url, shop)
+            unlisted = sorted(set(load.confirmed) - listed)
+            round_ = Round(
+                kill,
+                seconds,
+                len(load.confirmed) - confirmed_before,
+                load.outcomes - before,
+                missing,
+                overbooked,
+                integrity,
+                restart,
+                unlisted,
+            )
+            rounds.append(round_)
+            print(
+                f"kill {kill}/{args.kills}    after {seconds:.1f} s: "
+                f"{round_.confirmed} confirmed, {dict(sorted(round_.outcomes.items()))}; "
+                f"missing {len(missing)}, overbooked slots {overbooked}, "
+                f"integrity {integrity or 'ok'}, "
+                f"back in {restart:.1f} s, not served {len(unlisted)}",
+                flush=True,
+            )
+        await server.stop()
+    return summarise(rounds, load, method)
+
+
+def redact(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def summarise(rounds: list[Round], load: Load, method: str) -> int:
+    failed = [r for r in rounds if not r.ok]
+    print(f"integrity      {method}")
+    print(
+        f"summary        {len(rounds)} kills, {len(load.confirmed)} confirmed bookings, "
+        f"{sum(len(r.missing) for r in rounds)} lost, "
+        f"{sum(r.overbooked for r in rounds)} overbooked slots, "
+        f"{sum(len(r.integrity) for r in rounds)} integrity problems, "
+        f"{sum(len(r.unlisted) for r in rounds)} not served after restart, "
+        f"{sum(r.unexpected for r in rounds)} unexpected answers"
+    )
+    for r in failed:
+        print(
+            f"FAILED kill {r.kill}: missing {r.missing[:10]}, integrity {r.integrity[:10]}, "
+            f"not served {r.unlisted[:10]}, outcomes {dict(r.outcomes)}"
+        )
+    print("result         " + ("FAILED" if failed else "nothing lost"))
+    return 1 if failed else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL server (a temporary database is made); default: a new SQLite file",
+    )
+    parser.add_argument("--kills", type=int, default=3)
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=4.0,
+        help="load before each kill: a random time between half this and this",
+    )
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--capacity", type=int, default=2, help="places per slot")
+    parser.add_argument("--days", type=int, default=7, help="days of slots to book")
+    parser.add_argument("--slots-per-day", type=int, default=24)
+    parser.add_argument("--customers", type=int, default=20, help="customers staff book for")
+    parser.add_argument("--seed", type=int, help="seed for the kill times")
+    return asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
