@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import secrets
 import sqlite3
@@ -138,6 +139,8 @@ class Load:
 
     confirmed: dict[str, str] = field(default_factory=dict)
     outcomes: Counter[str] = field(default_factory=Counter)
+    # Set at each confirmation: the load is flowing, the kill timer may start.
+    flowing: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -298,6 +301,7 @@ async def client(url: str, shop: Shop, load: Load, stop: asyncio.Event) -> None:
                 load.outcomes[f"{kind} {answer.code}"] += 1
             else:
                 load.confirmed[answer.reference] = answer.at
+                load.flowing.set()
                 load.outcomes[f"{kind} confirmed"] += 1
 
 
@@ -502,8 +506,13 @@ async def run(args: argparse.Namespace) -> int:
                 asyncio.create_task(client(server.url, shop, load, stop))
                 for _ in range(args.clients)
             ]
-            seconds = rng.uniform(args.seconds / 2, args.seconds)
-            await asyncio.sleep(seconds)
+            began = time.perf_counter()
+            load.flowing.clear()
+            # A fresh server answers its first writes slowly; kill once bookings flow.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(load.flowing.wait(), timeout=60)
+            await asyncio.sleep(rng.uniform(args.seconds / 2, args.seconds))
+            seconds = time.perf_counter() - began
             stop.set()
             await server.kill()  # SIGKILL to the whole process group, mid-write
             await asyncio.gather(*clients)
@@ -572,7 +581,7 @@ def main() -> int:
         "--seconds",
         type=float,
         default=4.0,
-        help="load before each kill: a random time between half this and this",
+        help="load before each kill, once bookings flow: a random time between half this and this",
     )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)

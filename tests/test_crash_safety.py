@@ -1,7 +1,7 @@
 """A server killed with SIGKILL under write load loses no confirmed booking.
 
-Runs ``scripts/crash_test.py`` as a user would, briefly (one kill after a
-couple of seconds of concurrent bookings), on a new SQLite file and on a
+Runs ``scripts/crash_test.py`` as a user would, briefly (one kill a second or
+two into a flow of concurrent bookings), on a new SQLite file and on a
 temporary PostgreSQL database. The script itself checks every confirmed
 booking, every slot's capacity and the database's integrity after the kill,
 and that the restarted server serves every confirmed booking; it exits 1 on
@@ -41,7 +41,7 @@ async def test_a_killed_server_loses_no_confirmed_booking(engine: str) -> None:
         "--kills",
         "1",
         "--seconds",
-        "3",
+        "2",
         "--clients",
         "12",
         stdout=asyncio.subprocess.PIPE,
