@@ -586,7 +586,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--capacity", type=int, default=2, help="places per slot")
-    parser.add_argument("--days", type=int, default=7, help="days of slots to book")
+    parser.add_argument("--days", type=int, default=14, help="days of slots to book")
     parser.add_argument("--slots-per-day", type=int, default=24)
     parser.add_argument("--customers", type=int, default=20, help="customers staff book for")
     parser.add_argument("--seed", type=int, help="seed for the kill times")
