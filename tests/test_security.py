@@ -11,10 +11,11 @@ back from the database.
 (b) Oversize strings and bodies.
 (c) Odd Unicode: NUL, lone surrogates, overlong UTF-8, bidirectional overrides, and
     names in other scripts or decomposed forms (stored NFC-normalised).
-(d) Alias, depth, directive, token, batch and fragment attacks; introspection and
-    field suggestions per environment.
-(e) Cross-site requests: GET mutations, simple content types, forms, cookies, CORS.
-(f) Forged, confused and stale credentials, and API keys across tenants.
+The other items of the cheat sheet have modules of their own: alias, depth,
+directive, token, batch and fragment-cycle attacks in ``test_operation_limits`` and
+``test_http_surface``; introspection and suggestions in ``test_production``;
+cross-site requests in ``test_cross_site``; forged, expired and revoked
+credentials in ``test_authentication``; rate limits in ``test_rate_limits``.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from tenantgraph.store.models import (
     Vehicle,
 )
 from tenantgraph.store.types import new_id
-from tests.conftest import TEST_SECRET, Backend
+from tests.conftest import Backend
 from tests.fixtures import World
 from tests.graphql_client import Result
 
@@ -95,7 +96,8 @@ async def post_upload(
             "map": json.dumps({"0": ["variables.input.file"]}),
         },
         files={"0": ("rapport.pdf", PDF, "application/pdf")},
-        headers={"Authorization": f"Bearer {token}"} if token else {},
+        headers={"GraphQL-Require-Preflight": "1"}
+        | ({"Authorization": f"Bearer {token}"} if token else {}),
     )
     return Result(response.status_code, response.json())
 
@@ -154,8 +156,10 @@ class Shop:
 
 @pytest.fixture(scope="module")
 async def http(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
-    """The app over HTTP, the online-booking rate limit off (the module makes many calls)."""
-    settings = Settings(database_url=backend.url, secret_key=TEST_SECRET, booking_rate_limit=0)
+    """The app over HTTP, the rate limits off (the module makes thousands of calls)."""
+    settings = backend.settings.model_copy(
+        update={"booking_rate_limit": 0, "code_rate_limit": 0, "principal_rate_limit": 0}
+    )
     app = create_app(settings, engine=backend.engine)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -656,7 +660,6 @@ async def stored_value(backend: Backend, shop: Shop, case: Write, done: Attempt)
     return value[key] if key else value
 
 
-# Defects shown by the matrices below: (case id, value name) -> (backends, what goes wrong).
 @pytest.mark.parametrize("value", INJECTIONS.values(), ids=INJECTIONS.keys())
 @pytest.mark.parametrize("case", WRITES, ids=lambda case: case.id)
 async def test_injection_in_mutation_inputs(
@@ -686,6 +689,76 @@ async def test_unstorable_text_in_mutation_inputs(
     done = await attempt(http, shop, backend, case, HOSTILE_TEXT[value_name])
     assert_refused(done.result, case.field)
     assert done.after == done.before
+
+
+@pytest.mark.parametrize("case", WRITES, ids=lambda case: case.id)
+async def test_oversize_text_in_mutation_inputs(
+    http: httpx.AsyncClient, shop: Shop, backend: Backend, case: Write
+) -> None:
+    """(b) Far longer than any field: refused by name, whatever the field."""
+    done = await attempt(http, shop, backend, case, "Å" * 20_000)
+    assert_refused(done.result, case.field)
+    assert done.after == done.before
+
+
+async def test_oversize_body_is_refused_before_parsing(http: httpx.AsyncClient, shop: Shop) -> None:
+    """(b) A body over the limit is a 413, not a parse of megabytes."""
+    query = "query($s: String) { customers(search: $s) { totalCount } }"
+    response = await http.post(
+        "/graphql",
+        json={"query": query, "variables": {"s": "x" * 3_000_000}},
+        headers={"Authorization": f"Bearer {shop.staff}"},
+    )
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"\xc0\xaf", id="overlong slash"),
+        pytest.param(b"\xe0\x80\xaf", id="overlong three bytes"),
+        pytest.param(b"\xed\xa0\x80", id="encoded surrogate"),
+        pytest.param(b"\xff\xfe", id="not UTF-8"),
+    ],
+)
+async def test_malformed_utf8_bodies_are_client_errors(
+    http: httpx.AsyncClient, shop: Shop, backend: Backend, raw: bytes
+) -> None:
+    """(c) Bytes that are not valid UTF-8 never reach a resolver."""
+    before = await row_counts(backend)
+    body = (
+        b'{"query": "mutation { createCustomer(input: {name: \\"'
+        + raw
+        + b'\\", email: \\"u@example.com\\"}) { customer { id } } }"}'
+    )
+    response = await http.post(
+        "/graphql",
+        content=body,
+        headers={"Authorization": f"Bearer {shop.staff}", "content-type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert await row_counts(backend) == before
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        pytest.param("A\u030ase Jo\u0308rgensen", "Åse Jörgensen", id="decomposed"),
+        pytest.param("Ольга Петрова", "Ольга Петрова", id="cyrillic"),
+        pytest.param("Αλέξης Παπαδόπουλος", "Αλέξης Παπαδόπουλος", id="greek"),
+        pytest.param("محمد علي", "محمد علي", id="arabic"),
+        pytest.param("Zoë Ωmega-Jensen", "Zoë Ωmega-Jensen", id="mixed scripts"),
+    ],
+)
+async def test_names_in_any_script_are_kept_normalised(
+    http: httpx.AsyncClient, shop: Shop, backend: Backend, given: str, kept: str
+) -> None:
+    """(c) Real names in other scripts are stored, in NFC, and found again."""
+    case = WRITES[0]
+    assert case.field == "input.name" and case.stored is not None
+    done = await attempt(http, shop, backend, case, given)
+    done.result.ok()
+    assert await stored_value(backend, shop, case, done) == kept
 
 
 # --- (a), (c) query arguments ------------------------------------------------------

@@ -164,7 +164,7 @@ async def upload(
             "map": json.dumps({"0": ["variables.input.file"]}),
         },
         files={"0": ("fil", content, content_type)},
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {token}", "GraphQL-Require-Preflight": "1"},
     )
     return Result(response.status_code, response.json())
 
@@ -610,7 +610,7 @@ async def test_malformed_multipart_is_not_a_server_error(
         "/graphql",
         data={"operations": operations or json.dumps(valid), "map": files_map},
         files={"0": ("fil.pdf", PDF, "application/pdf")},
-        headers={"Authorization": f"Bearer {station.staff}"},
+        headers={"Authorization": f"Bearer {station.staff}", "GraphQL-Require-Preflight": "1"},
     )
     assert response.status_code == 400
     assert await snapshot(client, station) == before

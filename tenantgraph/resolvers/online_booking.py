@@ -23,13 +23,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tenantgraph.errors import BadUserInput, Conflict, NotFound, RateLimited
+from tenantgraph.errors import BadUserInput, Conflict, NotFound
 from tenantgraph.privacy import audit
 from tenantgraph.resolvers import availability, validation
+from tenantgraph.resolvers.address_limits import booking_limit, limit_by_address
 from tenantgraph.resolvers.booking_writes import MAX_NOTES_LENGTH, new_reference
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.resolvers.ids import decode_id
-from tenantgraph.server import ratelimit
 from tenantgraph.store.engine import write_transaction
 from tenantgraph.store.models import (
     Booking,
@@ -133,24 +133,6 @@ def _clear_cookie(ctx: RequestContext) -> None:
         )
 
 
-async def _rate_limit(ctx: RequestContext, bucket: str) -> None:
-    client = ctx.request.client if ctx.request is not None else None
-    try:
-        await ratelimit.hit(
-            ctx.sessions,
-            bucket=bucket,
-            address=client.host if client is not None else None,
-            limit=ratelimit.Limit(
-                ctx.settings.booking_rate_limit, ctx.settings.booking_rate_window_seconds
-            ),
-            signing_key=ctx.settings.signing_key(),
-        )
-    except RateLimited as exc:
-        if ctx.response is not None:
-            ctx.response.headers["Retry-After"] = str(exc.retry_after_seconds)
-        raise
-
-
 def _view(draft: BookingDraft, now: datetime) -> DraftView:
     return DraftView(
         tenant_id=draft.tenant_id,
@@ -174,7 +156,7 @@ async def start_booking(
     A caller who already holds a slot lets it go: one cookie, one booking in
     progress. Every refusal leaves the database (and the old hold) as it was.
     """
-    await _rate_limit(ctx, "startBooking")
+    await limit_by_address(ctx, "startBooking", booking_limit(ctx))
     key = decode_id("serviceId", service_id, "Service")
     starts_at = validation.aware("startsAt", starts_at)
     now = utcnow()
@@ -392,7 +374,7 @@ async def complete_booking(
     The capacity is checked again under the service lock: a live hold has kept
     its place; after the hold lapsed the slot may have filled (``CONFLICT``).
     """
-    await _rate_limit(ctx, "completeBooking")
+    await limit_by_address(ctx, "completeBooking", booking_limit(ctx))
     try:
         draft_id = _draft_id(ctx)
     except _BadCookie:

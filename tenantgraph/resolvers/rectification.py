@@ -19,6 +19,7 @@ from tenantgraph.authz.writes import require_writer
 from tenantgraph.errors import BadUserInput, Forbidden, NotFound
 from tenantgraph.privacy import codes
 from tenantgraph.privacy import rectification as rules
+from tenantgraph.resolvers.address_limits import code_limit, limit_by_address
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.resolvers.customer_writes import customer_fields, require_contact
 from tenantgraph.resolvers.ids import decode_id
@@ -59,6 +60,8 @@ async def rectify_my_data(ctx: RequestContext, values: Mapping[str, Any]) -> Rec
         raise BadUserInput("input.email", "must not be null: it is the address you sign in with")
     fields = _validated(values)
     confirm = {c: fields.pop(c) for c in rules.CONFIRM_PURPOSES if fields.get(c) is not None}
+    if confirm:  # a code goes to the new address: limited like a login
+        await limit_by_address(ctx, "rectifyMyData", code_limit(ctx))
     signing_key = ctx.settings.signing_key()
     async with write_transaction(ctx.sessions) as tx:
         tenant_id: str | None = None
@@ -95,6 +98,7 @@ async def rectify_my_data(ctx: RequestContext, values: Mapping[str, Any]) -> Rec
 async def confirm_rectification(ctx: RequestContext, code: str) -> Rectified:
     """Apply a pending email or phone change with the code sent to the new address."""
     email = _subject_email(ctx, "confirmRectification")
+    await limit_by_address(ctx, "confirmRectification", code_limit(ctx))
     given = codes.normalise_code(code)
     if given is None:
         raise BadUserInput("code", f"must be the {codes.CODE_DIGITS} digits from the message")

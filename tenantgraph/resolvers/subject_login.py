@@ -26,6 +26,7 @@ import jwt
 from tenantgraph.errors import BadUserInput, Forbidden, Unauthenticated
 from tenantgraph.privacy import codes, outbox
 from tenantgraph.resolvers import validation
+from tenantgraph.resolvers.address_limits import code_limit, limit_by_address
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.server.tokens import subject_token
 from tenantgraph.store.engine import write_transaction
@@ -42,6 +43,7 @@ def require_allowed(ctx: RequestContext, mutation: str) -> None:
 async def request_login(ctx: RequestContext, email: str) -> None:
     """Send a login code if ``email`` is on file; look exactly the same if it is not."""
     require_allowed(ctx, "requestSubjectLogin")
+    await limit_by_address(ctx, "requestSubjectLogin", code_limit(ctx))
     address = validation.email("email", email)
     signing_key = ctx.settings.signing_key()
     target = codes.address_key(signing_key, codes.EMAIL, address)
@@ -60,6 +62,7 @@ class SubjectSession:
 async def verify_login(ctx: RequestContext, email: str, code: str) -> SubjectSession:
     """Trade a valid code for a short-lived subject token for that email."""
     require_allowed(ctx, "verifySubjectLogin")
+    await limit_by_address(ctx, "verifySubjectLogin", code_limit(ctx))
     address = validation.email("email", email)
     given = codes.normalise_code(code)
     if given is None:

@@ -16,7 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from tenantgraph.schema.extensions import CloseSession, ErrorCodes
 from tenantgraph.schema.guard import FieldGuard
-from tenantgraph.schema.input_text import UnsafeTextCheck
+from tenantgraph.schema.input_text import ArgumentTextCheck
 from tenantgraph.schema.limits import OperationLimits
 from tenantgraph.schema.mutation import Mutation
 from tenantgraph.schema.query import Query
@@ -37,7 +37,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             max_directives=settings.max_directives,
             default_page=settings.default_page_size,
         ),
-        UnsafeTextCheck,
+        ArgumentTextCheck,
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)

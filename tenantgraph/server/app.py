@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -27,13 +28,14 @@ from strawberry.types import ExecutionResult
 from tenantgraph.authz.decisions import Authorizer
 from tenantgraph.authz.principal import Principal, PrincipalKind
 from tenantgraph.authz.scope import subject_customer_ids
-from tenantgraph.errors import ServiceError, Unauthenticated
+from tenantgraph.errors import BadUserInput, RateLimited, ServiceError, Unauthenticated
 from tenantgraph.request_facts import note_request, request_state
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.resolvers.downloads import document_download
 from tenantgraph.schema.build import build_schema
 from tenantgraph.server.auth import authenticate
 from tenantgraph.server.observability import Metrics, Observability
+from tenantgraph.server.principal_limits import PrincipalRateLimiter, caller_key
 from tenantgraph.server.settings import Settings, get_settings
 from tenantgraph.store.engine import SerialReader, create_engine, create_sessionmaker
 
@@ -48,11 +50,74 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     authorizer: Authorizer
+    limiter: PrincipalRateLimiter
 
 
 def _error_response(error: ServiceError, status: int) -> JSONResponse:
     body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
     return JSONResponse(body, status_code=status)
+
+
+def _over_budget(services: Services, request: Request, principal: Principal) -> Response | None:
+    """``429 RATE_LIMITED`` with a retry hint when the caller has spent its budget."""
+    address = request.client.host if request.client is not None else None
+    wait = services.limiter.take(caller_key(principal, address))
+    if not wait:
+        return None
+    note_request(request.scope, error_codes=["RATE_LIMITED"])
+    error = RateLimited(
+        f"too many requests from this caller: try again in {wait} seconds",
+        retry_after_seconds=wait,
+    )
+    response = _error_response(error, 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+# A browser sends a multipart form cross-site without asking (it is a "simple"
+# request), so a multipart GraphQL request must carry a header no form can set:
+# then the browser asks first, and CORS refuses other origins. The names are the
+# ones upload clients already send.
+PREFLIGHT_HEADERS = (
+    "graphql-require-preflight",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+)
+
+
+def _cross_site_risk(request: Request) -> Response | None:
+    """``400`` for a multipart request without a preflight-forcing header."""
+    content_type = request.headers.get("content-type", "").lower()
+    if request.method != "POST" or not content_type.startswith("multipart/"):
+        return None
+    if any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
+        return None
+    note_request(request.scope, error_codes=["BAD_USER_INPUT"])
+    error = BadUserInput(
+        "headers",
+        "of a multipart request must include GraphQL-Require-Preflight: 1 "
+        "(or Apollo-Require-Preflight), so that browsers cannot send it cross-site",
+    )
+    return _error_response(error, 400)
+
+
+def _oversized_json(request: Request, settings: Settings) -> Response | None:
+    """``413`` for a JSON body over its limit, judged by Content-Length before reading it.
+
+    Uploads (multipart) may be as large as ``max_body_bytes``; an operation and
+    its variables never need more than ``max_json_body_bytes``.
+    """
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("multipart/"):
+        return None
+    try:
+        length = int(request.headers.get("content-length", "0"))
+    except ValueError:
+        length = 0
+    if length <= settings.max_json_body_bytes:
+        return None
+    error = BadUserInput("body", f"must be at most {settings.max_json_body_bytes} bytes")
+    return _error_response(error, 413)
 
 
 def _request_id(request: Request) -> str:
@@ -134,6 +199,17 @@ class TenantGraphQL(GraphQL[RequestContext, None]):
                 ],
             )
 
+    def decode_json(self, data: str | bytes) -> object:
+        """Strict UTF-8 first: overlong forms and encoded surrogates are a 400, not a 500."""
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise json.JSONDecodeError(
+                    f"body is not UTF-8 ({exc.reason})", "", exc.start
+                ) from None
+        return json.loads(data)
+
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         return await make_context(
             self.services, request, response, request.state.principal, request.state.request_id
@@ -153,6 +229,10 @@ class AuthenticatedGraphQL:
             return
         request = Request(scope, receive)
         request.state.request_id = _request_id(request)
+        refused = _cross_site_risk(request) or _oversized_json(request, self.services.settings)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
         try:
             principal = await authenticate(request, self.services.settings, self.services.sessions)
         except Unauthenticated as exc:
@@ -161,6 +241,10 @@ class AuthenticatedGraphQL:
             return
         request.state.principal = principal
         note_request(scope, principal_kind=principal.kind.value, tenant=principal.tenant_id)
+        refused = _over_budget(self.services, request, principal)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
         await self.graphql(scope, receive, send)
 
 
@@ -178,6 +262,9 @@ def create_app(
         engine=engine,
         sessions=create_sessionmaker(engine),
         authorizer=authorizer or Authorizer(),
+        limiter=PrincipalRateLimiter(
+            settings.principal_rate_limit, settings.principal_rate_window_seconds
+        ),
     )
 
     async def healthz(_request: Request) -> Response:
@@ -197,6 +284,9 @@ def create_app(
             principal = await authenticate(request, settings, services.sessions)
         except Unauthenticated as exc:
             return _error_response(exc, 401)
+        refused = _over_budget(services, request, principal)
+        if refused is not None:
+            return refused
         context = await make_context(services, request, None, principal, request_id)
         try:
             return await document_download(context, request.path_params["document_id"])
@@ -227,7 +317,13 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-denial-style", "x-request-id"],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    "x-denial-style",
+                    "x-request-id",
+                    *PREFLIGHT_HEADERS,
+                ],
                 allow_credentials=True,
                 max_age=600,
             ),

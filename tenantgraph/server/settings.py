@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     # Whole request bodies, uploads included; larger bodies are refused with 413.
     max_body_bytes: int = Field(default=11 * 1024 * 1024, ge=1024)
+    # A JSON body (an operation and its variables, no files): larger is a 413.
+    max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Browser origins allowed to call the API (CORS); empty: same-origin only.
     cors_origins: list[str] = Field(default_factory=list)
     sql_echo: bool = False
@@ -63,6 +65,16 @@ class Settings(BaseSettings):
     # address per fixed window, counted in the database (0 turns the limit off).
     booking_rate_limit: int = Field(default=30, ge=0)
     booking_rate_window_seconds: int = Field(default=600, ge=1)
+    # Login and one-time codes (requestSubjectLogin, verifySubjectLogin,
+    # rectifyMyData, confirmRectification): stricter, per client address, shared
+    # by every process through the database.
+    code_rate_limit: int = Field(default=10, ge=0)
+    code_rate_window_seconds: int = Field(default=900, ge=1)
+    # Every authenticated request, per API key, staff member or data subject
+    # (anonymous callers: per client address): a token bucket of this many
+    # requests refilled over the window, kept in each server process.
+    principal_rate_limit: int = Field(default=600, ge=0)
+    principal_rate_window_seconds: int = Field(default=60, ge=1)
 
     @property
     def is_production(self) -> bool:
