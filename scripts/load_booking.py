@@ -17,8 +17,9 @@ slot is checked: active bookings plus live holds never above capacity.
         --database-url sqlite+aiosqlite:///./tenantgraph.db
 
 A running server counts the public booking mutations per client address
-(``TENANTGRAPH_BOOKING_RATE_LIMIT``); all clients here share one address, so
-raise that limit on the server under test, or the report shows RATE_LIMITED.
+(``TENANTGRAPH_BOOKING_RATE_LIMIT``) and every anonymous request per address
+(``TENANTGRAPH_PRINCIPAL_RATE_LIMIT``); all clients here share one address, so
+raise both on the server under test, or the report shows RATE_LIMITED.
 The script sets up a shop of its own (a new tenant ``load-...``) and leaves it.
 """
 
@@ -250,7 +251,10 @@ async def own_server(database_url: str, workers: int, log: Path) -> AsyncIterato
     env = server_env(
         database_url,
         secret=secrets.token_urlsafe(48),
-        extra={"TENANTGRAPH_BOOKING_RATE_LIMIT": str(10**9)},
+        extra={
+            "TENANTGRAPH_BOOKING_RATE_LIMIT": str(10**9),
+            "TENANTGRAPH_PRINCIPAL_RATE_LIMIT": str(10**9),
+        },
         inherit=True,
     )
     try:

@@ -50,7 +50,12 @@ async def live_server(
 ) -> AsyncIterator[LiveServer]:
     workdir = tmp_path_factory.mktemp("live")
     env = server_env(
-        backend.url, secret=TEST_SECRET, extra={"TENANTGRAPH_BOOKING_RATE_LIMIT": "1000000"}
+        backend.url,
+        secret=TEST_SECRET,
+        extra={
+            "TENANTGRAPH_BOOKING_RATE_LIMIT": "1000000",
+            "TENANTGRAPH_PRINCIPAL_RATE_LIMIT": "1000000",
+        },
     )
     try:
         server = await start_server(env, log=workdir / "server.log", workers=2)
