@@ -81,7 +81,7 @@ from benchkit import (
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tenantgraph.resolvers.ids import encode_id
+from tenantgraph.ids import encode_id
 from tenantgraph.server.app import create_app
 from tenantgraph.server.settings import Settings
 from tenantgraph.server.tokens import staff_token, subject_token

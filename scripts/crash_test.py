@@ -60,8 +60,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tenantgraph.ids import encode_id
 from tenantgraph.privacy.audit import all_chains, verify_chain
-from tenantgraph.resolvers.ids import encode_id
 from tenantgraph.server import tokens
 from tenantgraph.server.settings import Settings
 from tenantgraph.store.engine import create_engine, create_sessionmaker

@@ -55,7 +55,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from tenantgraph.resolvers.ids import encode_id
+from tenantgraph.ids import encode_id
 from tenantgraph.server import tokens
 from tenantgraph.server.settings import Settings
 from tenantgraph.store.demo import DEMO_TENANT_SLUGS, seed_demo

@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from sqlalchemy import select
 
-from tenantgraph.resolvers.ids import encode_id
+from tenantgraph.ids import encode_id
 from tenantgraph.store.engine import create_engine, create_sessionmaker
 from tenantgraph.store.migrate import upgrade
 from tenantgraph.store.models import (

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from tenantgraph.authz.principal import STAFF_ROLES
-from tenantgraph.resolvers.ids import encode_id
+from tenantgraph.ids import encode_id
 from tenantgraph.server import tokens
 from tenantgraph.store.engine import create_sessionmaker
 from tenantgraph.store.models import (

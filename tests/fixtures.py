@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tenantgraph.authz.principal import DenialStyle
-from tenantgraph.resolvers.ids import encode_id
+from tenantgraph.ids import encode_id
 from tenantgraph.server import tokens
 from tenantgraph.server.apikeys import create_api_key
 from tenantgraph.server.settings import Settings

@@ -28,6 +28,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tenantgraph.ids import encode_id
 from tenantgraph.privacy import codes
 from tenantgraph.privacy import erasure as erasure_module
 from tenantgraph.privacy.audit import verify_chain
@@ -42,7 +43,6 @@ from tenantgraph.privacy.erasure import (
     report_basis,
 )
 from tenantgraph.privacy.retention import purge
-from tenantgraph.resolvers.ids import encode_id
 from tenantgraph.server import tokens
 from tenantgraph.server.apikeys import create_api_key
 from tenantgraph.server.app import create_app

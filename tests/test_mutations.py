@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tenantgraph.authz.principal import PARTNER_ROLES, STAFF_ROLES
-from tenantgraph.resolvers.ids import encode_id
+from tenantgraph.ids import encode_id
 from tenantgraph.server import tokens
 from tenantgraph.server.apikeys import create_api_key
 from tenantgraph.store.engine import create_sessionmaker

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select, update
 from starlette.applications import Starlette
 
-from tenantgraph.resolvers.ids import decode_id
+from tenantgraph.ids import decode_id
 from tenantgraph.resolvers.online_booking import purge_expired_drafts
 from tenantgraph.server.app import create_app
 from tenantgraph.server.settings import Settings

@@ -284,7 +284,7 @@ async def test_request_lifecycle_filter_extend_and_reject(
     ).ok()
     assert request["id"] in {e["node"]["id"] for e in pending["privacyRequests"]["edges"]}
     async with create_sessionmaker(backend.engine)() as session, session.begin():
-        from tenantgraph.resolvers.ids import decode_id
+        from tenantgraph.ids import decode_id
 
         key = decode_id("id", request["id"], "PrivacyRequest")
         await session.execute(

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from tenantgraph.ids import encode_id
 from tenantgraph.privacy.audit import verify_chain
-from tenantgraph.resolvers.ids import encode_id
 from tenantgraph.server import tokens
 from tenantgraph.server.apikeys import create_api_key
 from tenantgraph.store.engine import create_sessionmaker, write_transaction

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from tenantgraph.ids import encode_id
 from tenantgraph.privacy.audit import PLATFORM_CHAIN, verify_chain
 from tenantgraph.privacy.retention import DELIVERED_NOTICE_DAYS, SENT_MESSAGE_DAYS, purge
-from tenantgraph.resolvers.ids import encode_id
 from tenantgraph.store.engine import create_sessionmaker
 from tenantgraph.store.models import (
     AuditEvent,

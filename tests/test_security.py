@@ -33,7 +33,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantgraph.resolvers.ids import decode_any, encode_id
+from tenantgraph.ids import decode_any, encode_id
 from tenantgraph.server import tokens
 from tenantgraph.server.apikeys import create_api_key
 from tenantgraph.server.app import create_app

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tenantgraph.resolvers.ids import encode_id
+from tenantgraph.ids import encode_id
 from tenantgraph.server import tokens
 from tenantgraph.store.engine import create_sessionmaker
 from tenantgraph.store.models import Service, Tenant, TenantKind

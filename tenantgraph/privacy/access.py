@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import Executable, Result, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantgraph.resolvers.ids import encode_id
+from tenantgraph.ids import encode_id
 from tenantgraph.store.data_map import (
     DATA_MAP,
     PURPOSE_FACTS,

@@ -58,8 +58,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tenantgraph.ids import encode_id
 from tenantgraph.privacy import audit, codes
-from tenantgraph.resolvers.ids import encode_id
 from tenantgraph.store.data_map import DATA_MAP, Erasure, RowErasure
 from tenantgraph.store.engine import write_transaction
 from tenantgraph.store.models import (

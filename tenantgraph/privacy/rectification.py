@@ -23,9 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantgraph.errors import Conflict
+from tenantgraph.ids import encode_id
 from tenantgraph.privacy import audit, codes, outbox
 from tenantgraph.privacy.notices import notify_recipients
-from tenantgraph.resolvers.ids import encode_id
 from tenantgraph.store.models import Customer, Tenant
 from tenantgraph.store.types import utcnow
 

@@ -28,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantgraph.authz.scope import service_scope
 from tenantgraph.errors import BadUserInput, NotFound
+from tenantgraph.ids import decode_id
 from tenantgraph.resolvers import validation
 from tenantgraph.resolvers.context import RequestContext
-from tenantgraph.resolvers.ids import decode_id
 from tenantgraph.store.models import (
     ACTIVE_BOOKING_STATUSES,
     Booking,

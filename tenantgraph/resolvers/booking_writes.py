@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantgraph.authz.writes import require_writer
 from tenantgraph.errors import BadUserInput, Conflict, Forbidden, NotFound
+from tenantgraph.ids import decode_id
 from tenantgraph.privacy.audit import record, record_write
 from tenantgraph.resolvers import availability, validation
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.resolvers.customer_writes import ensure_not_restricted
-from tenantgraph.resolvers.ids import decode_id
 from tenantgraph.store.engine import write_transaction
 from tenantgraph.store.models import (
     ACTIVE_BOOKING_STATUSES,

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from tenantgraph.authz.writes import require_writer
 from tenantgraph.errors import BadUserInput, Forbidden, NotFound
+from tenantgraph.ids import decode_id
 from tenantgraph.privacy.audit import record_write
 from tenantgraph.resolvers import validation
 from tenantgraph.resolvers.context import RequestContext
-from tenantgraph.resolvers.ids import decode_id
 from tenantgraph.store.engine import write_transaction
 from tenantgraph.store.models import Booking, Customer, Document, DocumentKind
 from tenantgraph.store.types import utcnow

@@ -11,6 +11,7 @@ from __future__ import annotations
 from tenantgraph.authz.principal import PrincipalKind
 from tenantgraph.authz.writes import require_writer
 from tenantgraph.errors import Forbidden, NotFound
+from tenantgraph.ids import decode_id
 from tenantgraph.privacy.erasure import (
     ErasurePlan,
     ErasureReceipt,
@@ -20,7 +21,6 @@ from tenantgraph.privacy.erasure import (
 )
 from tenantgraph.privacy.erasure import erase_customer as erase
 from tenantgraph.resolvers.context import RequestContext
-from tenantgraph.resolvers.ids import decode_id
 from tenantgraph.store.engine import write_transaction
 
 

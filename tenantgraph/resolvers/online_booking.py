@@ -24,12 +24,12 @@ from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tenantgraph.errors import BadUserInput, Conflict, NotFound
+from tenantgraph.ids import decode_id
 from tenantgraph.privacy import audit
 from tenantgraph.resolvers import availability, validation
 from tenantgraph.resolvers.address_limits import booking_limit, limit_by_address
 from tenantgraph.resolvers.booking_writes import MAX_NOTES_LENGTH, new_reference
 from tenantgraph.resolvers.context import RequestContext
-from tenantgraph.resolvers.ids import decode_id
 from tenantgraph.store.engine import write_transaction
 from tenantgraph.store.models import (
     Booking,

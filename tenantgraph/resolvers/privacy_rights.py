@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenantgraph.authz.principal import PrincipalKind
 from tenantgraph.authz.writes import require_writer
 from tenantgraph.errors import BadUserInput, Conflict, Forbidden, NotFound
+from tenantgraph.ids import decode_any, decode_id, encode_id
 from tenantgraph.privacy import access, requests, restriction
 from tenantgraph.privacy.erasure import engine_of, erase_customer, flush_erased_pages
 from tenantgraph.resolvers.context import RequestContext
-from tenantgraph.resolvers.ids import decode_any, decode_id, encode_id
 from tenantgraph.resolvers.pagination import Page, SortKey, paginate
 from tenantgraph.store.engine import write_transaction
 from tenantgraph.store.models import (

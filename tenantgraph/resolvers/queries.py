@@ -9,9 +9,9 @@ from typing import TypeVar
 from sqlalchemy import exists, or_, select
 
 from tenantgraph.errors import NotFound
+from tenantgraph.ids import decode_id
 from tenantgraph.resolvers import validation
 from tenantgraph.resolvers.context import RequestContext
-from tenantgraph.resolvers.ids import decode_id
 from tenantgraph.resolvers.pagination import Page, SortKey, paginate
 from tenantgraph.store.models import (
     Booking,

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from tenantgraph.errors import BadUserInput, Forbidden
+from tenantgraph.ids import decode_id
 from tenantgraph.resolvers.context import RequestContext
-from tenantgraph.resolvers.ids import decode_id
 from tenantgraph.store.engine import write_transaction
 from tenantgraph.store.models import RecipientNotice
 from tenantgraph.store.types import utcnow

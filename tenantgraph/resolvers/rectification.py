@@ -17,12 +17,12 @@ from sqlalchemy import select
 from tenantgraph.authz.principal import PrincipalKind
 from tenantgraph.authz.writes import require_writer
 from tenantgraph.errors import BadUserInput, Forbidden, NotFound
+from tenantgraph.ids import decode_id
 from tenantgraph.privacy import codes
 from tenantgraph.privacy import rectification as rules
 from tenantgraph.resolvers.address_limits import code_limit, limit_by_address
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.resolvers.customer_writes import customer_fields, require_contact
-from tenantgraph.resolvers.ids import decode_id
 from tenantgraph.resolvers.subject_login import require_allowed
 from tenantgraph.store.engine import write_transaction
 from tenantgraph.store.models import Customer, Tenant

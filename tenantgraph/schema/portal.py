@@ -11,8 +11,8 @@ from typing import Any
 import strawberry
 from strawberry import Parent
 
+from tenantgraph.ids import encode_id
 from tenantgraph.resolvers import recipient_notices, rectification, subject_login
-from tenantgraph.resolvers.ids import encode_id
 from tenantgraph.schema.context import Info
 from tenantgraph.schema.inputs import provided
 from tenantgraph.schema.types import Customer

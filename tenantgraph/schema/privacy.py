@@ -10,9 +10,9 @@ import strawberry
 from strawberry import Parent
 from strawberry.scalars import JSON
 
+from tenantgraph.ids import encode_id
 from tenantgraph.privacy import access
 from tenantgraph.resolvers import privacy_rights
-from tenantgraph.resolvers.ids import encode_id
 from tenantgraph.schema.connection import Connection, connection_from_page
 from tenantgraph.schema.context import Info
 from tenantgraph.schema.types import Customer, Node, Tenant

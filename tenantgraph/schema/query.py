@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from tenantgraph.errors import NotFound
+from tenantgraph.ids import decode_any
 from tenantgraph.resolvers import queries
-from tenantgraph.resolvers.ids import decode_any
 from tenantgraph.schema.admin import AdminQuery
 from tenantgraph.schema.booking_online import OnlineBookingQuery
 from tenantgraph.schema.connection import Connection, connection_from_page

@@ -13,7 +13,7 @@ from typing import Any
 import strawberry
 from strawberry import Parent
 
-from tenantgraph.resolvers.ids import encode_id
+from tenantgraph.ids import encode_id
 from tenantgraph.schema.context import Info
 from tenantgraph.schema.enums import (
     BookingChannel,
