@@ -8,8 +8,8 @@ weight: reads (a page of bookings with customer, vehicle and service, a
 customer search, a booking by id, and ``myData`` as one of the business's
 customers) and writes (``createCustomer``, ``createBooking``,
 ``rescheduleBooking``, ``cancelBooking``). Writes go to slots after every
-existing booking, each user on days of its own, so no write is refused for a
-full slot; every error answer is a failure. The report gives requests per
+existing booking, each user with slots of its own, so no write is refused for
+a full slot; every error answer is a failure. The report gives requests per
 second, p50/p95/p99 per operation and the errors; the exit status is 1 when
 there was any error.
 
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import platform
 import random
@@ -127,17 +128,21 @@ class Stats:
     recording: bool = False
 
 
-def slot_times(business: Business, lane: int, lanes: int) -> Iterator[str]:
-    """Start times inside the opening hours on every ``lanes``-th free day from ``lane``."""
-    day = business.first_free_day + timedelta(days=lane)
+def slot_times(business: Business) -> Iterator[str]:
+    """Every start time inside the opening hours from the first free day on, in order.
+
+    A tenant without opening hours takes bookings at any time; 08-16 daily then.
+    """
+    hours = business.opening_hours or {day: [["08:00", "16:00"]] for day in DAYS}
+    day = business.first_free_day
     while True:
-        for opens, closes in business.opening_hours.get(DAYS[day.weekday()], []):
+        for opens, closes in hours.get(DAYS[day.weekday()], []):
             at = datetime.combine(day, clock.fromisoformat(opens), tzinfo=business.zone)
             end = datetime.combine(day, clock.fromisoformat(closes), tzinfo=business.zone)
             while at + business.duration <= end:
                 yield at.astimezone(UTC).isoformat()
                 at += business.duration
-        day += timedelta(days=lanes)
+        day += timedelta(days=1)
 
 
 @dataclass
@@ -307,7 +312,10 @@ async def businesses(database_url: str) -> list[Business]:
                         opening_hours=tenant.opening_hours or {},
                         service_gid=encode_id("Service", service.id),
                         duration=timedelta(minutes=service.duration_minutes),
-                        first_free_day=max(latest.astimezone(zone).date(), date.today())
+                        first_free_day=max(
+                            latest.astimezone(zone).date() if latest else date.today(),
+                            date.today(),
+                        )
                         + timedelta(days=2),
                         surnames=sorted({name.split()[-1] for name, _ in people}),
                         emails=[email for _, email in people if email],
@@ -337,7 +345,8 @@ def make_users(count: int, places: list[Business], settings: Settings) -> list[U
                     role="staff",
                 ),
                 subject_token=tokens.subject_token(settings, email=rng.choice(business.emails)),
-                slots=slot_times(business, lane, business.users),
+                # Every user its own share of the slots: no write waits for a full slot.
+                slots=itertools.islice(slot_times(business), lane, None, business.users),
                 rng=rng,
             )
         )
