@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
-import subprocess
-import sys
+import uuid
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from tenantgraph.privacy.audit import verify_chain
+from tenantgraph.server import tokens
 from tenantgraph.store.engine import create_sessionmaker
+from tenantgraph.store.models import Tenant, TenantKind
+from tenantgraph.store.types import new_id
+from tests.cli import run_cli
 from tests.conftest import Backend
 from tests.graphql_client import gql
 from tests.privacy_world import PrivacyWorld, build_privacy_world
@@ -61,17 +64,6 @@ async def test_the_database_refuses_to_change_audit_events(
         await connection.rollback()
 
 
-def _verify_cli(url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TENANTGRAPH_DATABASE_URL": url, "TENANTGRAPH_SECRET_KEY": "x" * 40}
-    return subprocess.run(
-        [sys.executable, "-m", "tenantgraph.server.cli", "audit", "verify"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-
-
 async def test_tampering_is_detected_at_the_first_broken_link(
     client: httpx.AsyncClient, backend: Backend, pw: PrivacyWorld
 ) -> None:
@@ -84,7 +76,7 @@ async def test_tampering_is_detected_at_the_first_broken_link(
     sessions = create_sessionmaker(backend.engine)
     async with sessions() as session:
         assert (await verify_chain(session, pw.second.id)).intact
-    assert _verify_cli(backend.url).returncode == 0
+    assert run_cli(backend.url, "audit", "verify").returncode == 0
 
     sqlite = backend.name == "sqlite"
     async with backend.engine.begin() as connection:
@@ -116,5 +108,39 @@ async def test_tampering_is_detected_at_the_first_broken_link(
         and report.first_broken_seq == 2
         and report.problem == "the event was altered"
     )
-    cli = _verify_cli(backend.url)
+    cli = run_cli(backend.url, "audit", "verify")
     assert cli.returncode == 2 and f"BROKEN  {pw.second.id}: first broken event #2" in cli.stdout
+
+
+async def test_a_new_tenants_first_writes_may_race(
+    backend: Backend, client: httpx.AsyncClient
+) -> None:
+    """Concurrent first writes of a tenant with no audit chain yet: all land, one chain."""
+    slug = f"audit-race-{uuid.uuid4().hex[:8]}"
+    async with create_sessionmaker(backend.engine)() as session, session.begin():
+        tenant = Tenant(id=new_id(), slug=slug, name="Kapløb", kind=TenantKind.WORKSHOP)
+        session.add(tenant)
+    staff = tokens.staff_token(
+        backend.settings,
+        subject=f"staff@{slug}",
+        tenant_id=tenant.id,
+        tenant_slug=slug,
+        role="staff",
+    )
+    query = """mutation($input: CreateCustomerInput!) {
+      createCustomer(input: $input) { customer { id } } }"""
+    results = await asyncio.gather(
+        *(
+            gql(
+                client,
+                query,
+                {"input": {"name": f"Kunde {n}", "email": f"k{n}@example.dk"}},
+                token=staff,
+            )
+            for n in range(10)
+        )
+    )
+    assert [r.codes for r in results] == [[]] * 10, [r.body for r in results if r.codes]
+    async with create_sessionmaker(backend.engine)() as session:
+        report = await verify_chain(session, tenant.id)
+    assert report.intact and report.events == 10, report

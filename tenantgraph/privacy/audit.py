@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenantgraph.authz.principal import Principal
@@ -44,6 +45,17 @@ def _digest(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _claim_head(tx: AsyncSession, chain: str) -> Any:
+    """Create the chain's head at seq 1, or bump it; return (seq, hash of the previous event)."""
+    values = {"chain": chain, "seq": 1, "hash": GENESIS_HASH}
+    bump = {"seq": AuditHead.seq + 1}
+    insert = postgresql.insert if tx.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(AuditHead).values(values)
+    return statement.on_conflict_do_update(index_elements=["chain"], set_=bump).returning(
+        AuditHead.seq, AuditHead.hash
+    )
+
+
 async def record(
     tx: AsyncSession,
     *,
@@ -57,23 +69,17 @@ async def record(
 ) -> AuditEvent:
     """Append one event in the caller's transaction (it commits or rolls back with the change).
 
-    The head row is updated first: on PostgreSQL that row lock, on SQLite the
-    write lock, serialises appends to one chain so it never forks.
+    The head row is claimed with one upsert that creates it or bumps its
+    sequence number: on PostgreSQL its row lock (also between two transactions
+    that both find no head yet), on SQLite the write lock, serialises appends to
+    one chain so it never forks.
     """
     chain = tenant_id or PLATFORM_CHAIN
-    bumped = await tx.execute(
-        update(AuditHead).where(AuditHead.chain == chain).values(seq=AuditHead.seq + 1)
-    )
-    if bumped.rowcount == 0:  # type: ignore[attr-defined]
-        head = AuditHead(chain=chain, seq=1, hash=GENESIS_HASH)
-        tx.add(head)
-        await tx.flush()
-    else:
-        head = (await tx.execute(select(AuditHead).where(AuditHead.chain == chain))).scalar_one()
+    seq, prev_hash = (await tx.execute(_claim_head(tx, chain))).one()
     event = AuditEvent(
         id=new_id(),
         chain=chain,
-        seq=head.seq,
+        seq=seq,
         tenant_id=tenant_id,
         occurred_at=utcnow().replace(microsecond=0),
         actor=actor,
@@ -82,10 +88,10 @@ async def record(
         entity_id=entity_id,
         fields=sorted(fields),
         details=details or {},
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
     event.hash = _digest(event)
-    head.hash = event.hash
+    await tx.execute(update(AuditHead).where(AuditHead.chain == chain).values(hash=event.hash))
     tx.add(event)
     return event
 
