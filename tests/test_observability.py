@@ -71,3 +71,28 @@ async def test_oversized_body_is_refused(client: httpx.AsyncClient, world: World
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 413
+
+
+async def test_no_logger_repeats_the_operation_or_its_values(
+    client: httpx.AsyncClient, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Expected errors (bad input, not found) leave no log line with the query text or values."""
+    secret = "Hemmelig Hansen"
+    create = """mutation Leak($input: CreateCustomerInput!) {
+      createCustomer(input: $input) { customer { id } } }"""
+    with caplog.at_level(logging.DEBUG):
+        bad = await gql(
+            client,
+            create,
+            {"input": {"name": secret, "email": "hemmelig@example.dk", "phone": "12"}},
+            token=world.a.tokens["staff"],
+        )
+        missing = await gql(
+            client,
+            '{ customer(id: "Q3VzdG9tZXI6SGVtbWVsaWdIYW5zZW4") { name } }',
+            token=world.a.tokens["staff"],
+        )
+    assert bad.codes == ["BAD_USER_INPUT"] and missing.data == {"customer": None}
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for value in (secret, "hemmelig@example.dk", "createCustomer(input", "Q3VzdG9tZXI6"):
+        assert value not in logged, value

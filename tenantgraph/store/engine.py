@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,11 +24,23 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An engine with the pragmas and transaction handling each backend needs."""
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            url,
+            echo=echo,
+            hide_parameters=not echo,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # hide_parameters: a database error logged under a request id must not carry
+    # the personal values bound to its statement.
+    return create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=not echo,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -63,10 +76,35 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 async def write_transaction(
     sessions: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """A session in one write transaction: committed on success, rolled back on error."""
-    async with sessions() as session, session.begin():
+    """A session in one write transaction: committed on success, rolled back on error.
+
+    On SQLite the writers of one process first queue on an ``asyncio.Lock``: in
+    first-come order, instead of all polling SQLite's busy handler, which lets
+    a late writer in before one that has waited for seconds (under load some
+    then ran into the execution timeout). Other processes still meet at
+    SQLite's own write lock.
+    """
+    async with _sqlite_writer_turn(sessions), sessions() as session, session.begin():
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
+
+
+_writer_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def _sqlite_writer_turn(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+        yield
+        return
+    # One queue per engine and event loop (an asyncio.Lock belongs to one loop).
+    queues = _writer_queues.setdefault(asyncio.get_running_loop(), {})
+    lock = queues.setdefault(id(bind.sync_engine), asyncio.Lock())
+    async with lock:
+        yield
 
 
 class SerialReader:
