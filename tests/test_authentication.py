@@ -8,8 +8,13 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from sqlalchemy import select
 
+from tenantgraph.server.apikeys import create_api_key
 from tenantgraph.server.tokens import issue_token, staff_token
+from tenantgraph.store.engine import create_sessionmaker
+from tenantgraph.store.models import AuditEvent, Tenant
+from tests.cli import run_cli
 from tests.conftest import Backend
 from tests.fixtures import World
 from tests.graphql_client import gql
@@ -182,3 +187,38 @@ async def test_issued_tokens_carry_issuer_audience_and_expiry(world: World) -> N
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["iss"] == "tenantgraph" and claims["aud"] == "tenantgraph-api"
     assert 0 < claims["exp"] - claims["iat"] <= 300
+
+
+async def test_a_key_revoked_on_the_command_line_is_refused_at_once(
+    client: httpx.AsyncClient, world: World, backend: Backend
+) -> None:
+    async with create_sessionmaker(backend.engine)() as session, session.begin():
+        tenant = await session.get(Tenant, world.b.id)
+        assert tenant is not None
+        created = await create_api_key(
+            session, tenant=tenant, role="partner_reminders", name="to revoke"
+        )
+    key = created.plaintext
+    assert (await gql(client, VIEWER, token=key)).ok()["viewer"]["kind"] == "PARTNER"
+    listed = run_cli(backend.url, "apikey", "list", "--tenant", world.b.slug)
+    assert listed.returncode == 0 and created.key.prefix in listed.stdout
+    assert key not in listed.stdout and created.key.key_hash not in listed.stdout
+    # Another tenant's slug does not reach the key.
+    assert run_cli(backend.url, "apikey", "revoke", "--tenant", world.a.slug, key).returncode != 0
+    assert (await gql(client, VIEWER, token=key)).status == 200
+    revoked = run_cli(backend.url, "apikey", "revoke", "--tenant", world.b.slug, key)
+    assert revoked.returncode == 0, revoked.stderr
+    refused = await gql(client, VIEWER, token=key)
+    assert refused.status == 401 and refused.codes == ["UNAUTHENTICATED"]
+    assert run_cli(backend.url, "apikey", "revoke", "--tenant", world.b.slug, key).returncode != 0
+    async with create_sessionmaker(backend.engine)() as session:
+        events = (
+            (
+                await session.execute(
+                    select(AuditEvent.action).where(AuditEvent.entity_id == created.key.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert events == ["apikey.revoke"]

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -39,6 +37,7 @@ from tenantgraph.store.models import (
     TenantKind,
 )
 from tenantgraph.store.types import new_id
+from tests.cli import run_cli
 from tests.conftest import TEST_SECRET, Backend
 from tests.graphql_client import Result, gql
 
@@ -501,18 +500,7 @@ async def test_smtp_delivery_sends_email_and_leaves_sms_waiting(
 
 
 def _cli(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-        [sys.executable, "-m", "tenantgraph.server.cli", "outbox", *args],
-        capture_output=True,
-        text=True,
-        env={
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "TENANTGRAPH_DATABASE_URL": url,
-            "TENANTGRAPH_SECRET_KEY": TEST_SECRET,
-            **env,
-        },
-        check=False,
-    )
+    return run_cli(url, "outbox", *args, **env)
 
 
 async def test_outbox_command(outbox_db: Any) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tenantgraph.authz.principal import PARTNER_ROLES, DenialStyle, Principal, PrincipalKind
 from tenantgraph.errors import Unauthenticated
+from tenantgraph.privacy import audit
 from tenantgraph.store.engine import write_transaction
 from tenantgraph.store.models import ApiKey, Tenant
 from tenantgraph.store.types import utcnow
@@ -57,6 +58,40 @@ async def create_api_key(
     )
     session.add(row)
     return CreatedKey(key=row, plaintext=plaintext)
+
+
+async def revoke_api_key(session: AsyncSession, *, tenant: Tenant, prefix: str) -> bool:
+    """Revoke the tenant's live key with this prefix; False if there is none.
+
+    Keys are looked up on every request, so the next request with the key is
+    refused, in every server process. Audited in the tenant's chain.
+    """
+    row = (
+        await session.execute(
+            select(ApiKey).where(
+                ApiKey.tenant_id == tenant.id,
+                ApiKey.prefix == prefix,
+                ApiKey.revoked_at.is_(None),
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return False
+    row.revoked_at = utcnow()
+    await audit.record(
+        session,
+        tenant_id=tenant.id,
+        actor="cli",
+        action="apikey.revoke",
+        entity_type="ApiKey",
+        entity_id=row.id,
+    )
+    return True
+
+
+async def list_api_keys(session: AsyncSession, *, tenant: Tenant) -> list[ApiKey]:
+    statement = select(ApiKey).where(ApiKey.tenant_id == tenant.id).order_by(ApiKey.created_at)
+    return list((await session.execute(statement)).scalars().all())
 
 
 async def principal_from_api_key(

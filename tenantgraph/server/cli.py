@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -115,6 +115,50 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_apikey(args: argparse.Namespace, settings: Settings) -> None:
+    if args.apikey_command == "revoke":
+        _revoke_api_key(args, settings)
+    elif args.apikey_command == "list":
+        _list_api_keys(args, settings)
+    else:
+        _create_api_key(args, settings)
+
+
+def _revoke_api_key(args: argparse.Namespace, settings: Settings) -> None:
+    from tenantgraph.server.apikeys import revoke_api_key
+
+    prefix = args.key.removeprefix("tgk_").split("_", 1)[0]
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> bool:
+        tenant = await _tenant(sessions, args.tenant)
+        async with write_transaction(sessions) as tx:
+            return await revoke_api_key(tx, tenant=tenant, prefix=prefix)
+
+    if not _with_sessions(settings, work):
+        raise CommandError(f"no live key with prefix {prefix!r} in {args.tenant!r}")
+    print(f"revoked {prefix}: refused from the next request on, in every process")
+
+
+def _list_api_keys(args: argparse.Namespace, settings: Settings) -> None:
+    from tenantgraph.server.apikeys import list_api_keys
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
+        tenant = await _tenant(sessions, args.tenant)
+        async with sessions() as session:
+            return await list_api_keys(session, tenant=tenant)
+
+    print(f"{'prefix':<13} {'role':<20} {'created':<20} {'last used':<20} {'revoked':<8} name")
+    for key in _with_sessions(settings, work):
+        print(
+            f"{key.prefix:<13} {key.role:<20} {_when(key.created_at):<20} "
+            f"{_when(key.last_used_at):<20} {'yes' if key.revoked_at else 'no':<8} {key.name}"
+        )
+
+
+def _when(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
+
+
+def _create_api_key(args: argparse.Namespace, settings: Settings) -> None:
     from tenantgraph.server.apikeys import create_api_key
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
@@ -293,6 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=sorted(PARTNER_ROLES))
     create.add_argument("--name", required=True)
     create.add_argument("--denial-style", default="reject", choices=[s.value for s in DenialStyle])
+    revoke = apikey_commands.add_parser("revoke", help="revoke a key at once, in every process")
+    revoke.add_argument("--tenant", required=True)
+    revoke.add_argument("key", help="the key, or its 12-character prefix")
+    listing = apikey_commands.add_parser("list", help="a tenant's keys (never their secrets)")
+    listing.add_argument("--tenant", required=True)
     apikey.set_defaults(handler=cmd_apikey)
 
     schema = commands.add_parser("schema", help="the GraphQL schema")
