@@ -55,7 +55,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy import String, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tenantgraph.ids import encode_id
@@ -614,10 +615,9 @@ async def _fresh_values(tx: AsyncSession, tenant_id: str, column: str, n: int) -
 
 
 def _is_text(model: Any, column: str) -> bool:
-    try:
-        return getattr(model, column).type.python_type is str
-    except NotImplementedError:
-        return False
+    """Text columns (not enums, times or JSON): where a person's details could be typed."""
+    column_type = getattr(model, column).type
+    return isinstance(column_type, String) and not isinstance(column_type, SAEnum)
 
 
 async def _scrub_kept_text(
