@@ -23,6 +23,7 @@ from graphql import (
     ObjectValueNode,
     StringValueNode,
     ValueNode,
+    VariableDefinitionNode,
     VariableNode,
     Visitor,
     visit,
@@ -64,6 +65,11 @@ class _ArgumentWalker(Visitor):
         super().__init__()
         self.variables = variables
         self.found: list[tuple[str, str]] = []
+
+    def enter_variable_definition(self, node: VariableDefinitionNode, *_args: Any) -> None:
+        # A default written in the document is used when the client sends none.
+        if node.default_value is not None:
+            self.found.extend(self._value(node.default_value, node.variable.name.value))
 
     def enter_field(self, node: FieldNode, *_args: Any) -> None:
         for argument in node.arguments or ():

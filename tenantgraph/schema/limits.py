@@ -124,6 +124,19 @@ class CostEstimator:
                     yield from self._fields(fragment.selection_set, condition, depth + 1)
 
 
+def _with_defaults(document: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """The variables as execution will see them: a page size left out takes its default."""
+    merged = dict(given)
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        for variable in definition.variable_definitions or ():
+            name = variable.variable.name.value
+            if name not in merged and isinstance(variable.default_value, IntValueNode):
+                merged[name] = int(variable.default_value.value)
+    return merged
+
+
 class OperationLimits(SchemaExtension):
     def __init__(self, *, max_cost: int, max_directives: int, default_page: int) -> None:
         super().__init__()
@@ -151,7 +164,7 @@ class OperationLimits(SchemaExtension):
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         schema = self.execution_context.schema._schema
-        variables = dict(self.execution_context.variables or {})
+        variables = _with_defaults(document, dict(self.execution_context.variables or {}))
         estimator = CostEstimator(fragments, variables, self.default_page, schema)
         for definition in document.definitions:
             if not isinstance(definition, OperationDefinitionNode):

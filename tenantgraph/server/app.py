@@ -11,18 +11,21 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types import ExecutionResult
 
 from tenantgraph.authz.decisions import Authorizer
@@ -32,6 +35,7 @@ from tenantgraph.errors import BadUserInput, RateLimited, ServiceError, Unauthen
 from tenantgraph.request_facts import note_request, request_state
 from tenantgraph.resolvers.context import RequestContext
 from tenantgraph.resolvers.downloads import document_download
+from tenantgraph.resolvers.validation import has_unsafe_characters
 from tenantgraph.schema.build import build_schema
 from tenantgraph.server.auth import authenticate
 from tenantgraph.server.observability import Metrics, Observability
@@ -85,10 +89,15 @@ PREFLIGHT_HEADERS = (
 )
 
 
+def _is_multipart(request: Request) -> bool:
+    """As Strawberry will see it: parameters and surrounding space do not matter."""
+    content_type, _ = parse_content_type(request.headers.get("content-type", ""))
+    return content_type.strip().lower().startswith("multipart/")
+
+
 def _cross_site_risk(request: Request) -> Response | None:
     """``400`` for a multipart request without a preflight-forcing header."""
-    content_type = request.headers.get("content-type", "").lower()
-    if request.method != "POST" or not content_type.startswith("multipart/"):
+    if request.method != "POST" or not _is_multipart(request):
         return None
     if any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
         return None
@@ -107,8 +116,7 @@ def _oversized_json(request: Request, settings: Settings) -> Response | None:
     Uploads (multipart) may be as large as ``max_body_bytes``; an operation and
     its variables never need more than ``max_json_body_bytes``.
     """
-    content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith("multipart/"):
+    if _is_multipart(request):
         return None
     try:
         length = int(request.headers.get("content-length", "0"))
@@ -208,7 +216,30 @@ class TenantGraphQL(GraphQL[RequestContext, None]):
                 raise json.JSONDecodeError(
                     f"body is not UTF-8 ({exc.reason})", "", exc.start
                 ) from None
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except RecursionError:  # "[[[[..." nested beyond the interpreter's stack
+            raise json.JSONDecodeError("body is nested too deeply", "", 0) from None
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """Strawberry's parsing, with every malformed shape a 400 instead of a 500.
+
+        A body that is JSON but not a GraphQL request (``"x"``, ``1``, a ``map``
+        that is not an object) fails inside the parser with attribute or type
+        errors; an ``operationName`` with a lone surrogate would fail only when
+        the error naming it is written.
+        """
+        try:
+            data = await super().parse_http_body(request)
+        except (AttributeError, TypeError, RecursionError) as exc:
+            raise HTTPException(400, "The request body is not a GraphQL request") from exc
+        for item in data if isinstance(data, list) else [data]:
+            name = item.operation_name
+            if name is not None and (not isinstance(name, str) or has_unsafe_characters(name)):
+                raise HTTPException(400, "operationName is not a valid operation name")
+            if item.variables is not None and not isinstance(item.variables, dict):
+                raise HTTPException(400, "variables must be a JSON object")
+        return data
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         return await make_context(
@@ -222,6 +253,11 @@ class AuthenticatedGraphQL:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.graphql = TenantGraphQL(services)
+        # Content-Length is checked up front (_oversized_json); this also counts
+        # the bytes of a chunked JSON body as they arrive.
+        self.json_graphql = RequestBodyLimitMiddleware(
+            self.graphql, max_body_size=services.settings.max_json_body_bytes
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -245,7 +281,7 @@ class AuthenticatedGraphQL:
         if refused is not None:
             await refused(scope, receive, send)
             return
-        await self.graphql(scope, receive, send)
+        await (self.graphql if _is_multipart(request) else self.json_graphql)(scope, receive, send)
 
 
 def create_app(

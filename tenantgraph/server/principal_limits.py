@@ -15,12 +15,14 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from tenantgraph.authz.principal import Principal, PrincipalKind
 
-# Buckets of callers that have been idle long enough to be full again are
-# dropped when the table grows past this, so memory stays bounded.
+# The callers remembered per process: beyond this, the one unseen longest is
+# forgotten (its budget starts full again if it returns), so memory and the
+# cost of each request stay bounded however many addresses a flood comes from.
 MAX_TRACKED_CALLERS = 50_000
 
 
@@ -47,7 +49,11 @@ class PrincipalRateLimiter:
     def __init__(self, limit: int, window_seconds: int) -> None:
         self.limit = limit
         self.rate = limit / window_seconds if limit > 0 else 0.0
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def __len__(self) -> int:
+        """How many callers this process remembers."""
+        return len(self._buckets)
 
     def take(self, key: str, now: float | None = None) -> int:
         if self.limit <= 0:
@@ -56,9 +62,10 @@ class PrincipalRateLimiter:
         bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) >= MAX_TRACKED_CALLERS:
-                self._forget_full(now)
+                self._buckets.popitem(last=False)
             bucket = self._buckets[key] = _Bucket(float(self.limit), now)
         else:
+            self._buckets.move_to_end(key)
             refill = (now - bucket.updated) * self.rate
             bucket.tokens = min(float(self.limit), bucket.tokens + refill)
             bucket.updated = now
@@ -67,12 +74,3 @@ class PrincipalRateLimiter:
             return 0
         # The epsilon keeps float noise (5.000000001 s) from adding a second.
         return max(1, math.ceil((1.0 - bucket.tokens) / self.rate - 1e-9))
-
-    def _forget_full(self, now: float) -> None:
-        """Drop callers whose bucket has refilled: forgetting them changes nothing."""
-        full_after = self.limit / self.rate
-        self._buckets = {
-            key: bucket
-            for key, bucket in self._buckets.items()
-            if now - bucket.updated < full_after
-        }

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Executable, Result, event
+from sqlalchemy import Engine, Executable, Result, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -89,9 +89,9 @@ async def write_transaction(
         yield session
 
 
-_writer_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = (
-    weakref.WeakKeyDictionary()
-)
+_writer_queues: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Engine, asyncio.Lock]
+] = weakref.WeakKeyDictionary()
 
 
 @asynccontextmanager
@@ -101,8 +101,8 @@ async def _sqlite_writer_turn(sessions: async_sessionmaker[AsyncSession]) -> Asy
         yield
         return
     # One queue per engine and event loop (an asyncio.Lock belongs to one loop).
-    queues = _writer_queues.setdefault(asyncio.get_running_loop(), {})
-    lock = queues.setdefault(id(bind.sync_engine), asyncio.Lock())
+    queues = _writer_queues.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
+    lock = queues.setdefault(bind.sync_engine, asyncio.Lock())
     async with lock:
         yield
 
