@@ -202,9 +202,12 @@ class _Rows:
 
     def customer(self, tenant: SeededTenant, number: int, email: str | None = None) -> str:
         customer_id = new_id()
+        # Every surname recurs every len(LAST_NAMES) customers, so a search for
+        # one finds the same share of rows at every dataset size (growth is
+        # then measured on like for like).
         name = (
-            f"{FIRST_NAMES[number % len(FIRST_NAMES)]} "
-            f"{LAST_NAMES[(number // len(FIRST_NAMES)) % len(LAST_NAMES)]}"
+            f"{FIRST_NAMES[(number + number // len(LAST_NAMES)) % len(FIRST_NAMES)]} "
+            f"{LAST_NAMES[number % len(LAST_NAMES)]}"
         )
         self.tables["customers"].append(
             {
