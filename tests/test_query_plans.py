@@ -226,7 +226,29 @@ def hot_queries(seeded: dict[str, Any]) -> dict[str, Select[Any]]:
         "customers by id (loader)": select(Customer).where(
             Customer.id.in_(seeded["customer_ids"]), row_scope(Customer, staff)
         ),
+        # Erasure: the person's own documents, and their bookings' documents.
+        "documents of a person (erasure)": select(Document.id).where(
+            Document.tenant_id == seeded["tenant_id"],
+            Document.customer_id == seeded["customer_ids"][0],
+        ),
+        "documents of a person's bookings (erasure)": select(Document.id).where(
+            Document.tenant_id == seeded["tenant_id"],
+            Document.booking_id.in_(
+                select(Booking.id).where(
+                    Booking.tenant_id == seeded["tenant_id"],
+                    Booking.customer_id == seeded["customer_ids"][0],
+                )
+            ),
+        ),
     }
+
+
+# Where the tenant's own index would also be "an index" but one that grows with
+# the business, the plan must name the index that follows the person.
+EXPECTED_INDEX = {
+    "documents of a person (erasure)": "ix_documents_customer",
+    "documents of a person's bookings (erasure)": "ix_bookings_customer",
+}
 
 
 QUERY_NAMES = list(hot_queries({"tenant_id": "t", "email": "e", "booking_id": "b",
@@ -259,3 +281,4 @@ async def test_hot_query_uses_an_index(backend: Backend, seeded: dict[str, Any],
     assert not _unindexed(backend.engine.dialect.name, plan), text
     named = "USING" if backend.engine.dialect.name == "sqlite" else "Index"
     assert named in text, text
+    assert EXPECTED_INDEX.get(name, "") in text, text

@@ -469,22 +469,29 @@ async def _collect(
     persons_bookings = select(Booking.id).where(
         Booking.tenant_id == tenant.id, Booking.customer_id == customer.id
     )
-    documents = (
-        await session.execute(
-            select(
-                Document.id,
-                Document.kind,
-                Document.issued_at,
-                Document.retain_until,
-                Document.retained_since,
-            )
-            .where(
-                Document.tenant_id == tenant.id,
-                (Document.customer_id == customer.id) | Document.booking_id.in_(persons_bookings),
-            )
-            .order_by(Document.issued_at, Document.id)
+    # The person's documents and their bookings' documents, as two indexed
+    # lookups: one query with OR between them makes PostgreSQL walk the
+    # tenant's documents, which grows with the business, not with the person.
+    columns = (
+        Document.id,
+        Document.kind,
+        Document.issued_at,
+        Document.retain_until,
+        Document.retained_since,
+    )
+    found = {
+        doc.id: doc
+        for condition in (
+            Document.customer_id == customer.id,
+            Document.booking_id.in_(persons_bookings),
         )
-    ).all()
+        for doc in (
+            await session.execute(
+                select(*columns).where(Document.tenant_id == tenant.id, condition)
+            )
+        ).all()
+    }
+    documents = sorted(found.values(), key=lambda doc: (doc.issued_at, doc.id))
     today = now.date()
     for doc in documents:
         held = retention_of(doc.kind, doc.issued_at, doc.retain_until, tenant)
