@@ -228,3 +228,29 @@ async def test_documents_filter_by_kind(client: httpx.AsyncClient, world: World)
     query = "{ documents(kind: INVOICE) { totalCount edges { node { kind } } } }"
     data = (await gql(client, query, token=world.a.tokens["staff"])).ok()["documents"]
     assert data["totalCount"] == 3 and {e["node"]["kind"] for e in data["edges"]} == {"INVOICE"}
+
+
+@pytest.mark.parametrize(
+    ("who", "hidden_search"),
+    [
+        pytest.param("inspector", "bo@example", id="inspector: no email"),
+        pytest.param("inspector", "<phone>", id="inspector: no phone"),
+        pytest.param("partner_reminders", "AL12341", id="reminders: no vehicles"),
+        pytest.param("partner_accounting", "<phone>", id="accounting: no phone"),
+    ],
+)
+async def test_search_never_matches_a_field_the_caller_cannot_read(
+    client: httpx.AsyncClient, world: World, who: str, hidden_search: str
+) -> None:
+    """A search is no oracle: the same search by staff finds Bo, by these callers nothing."""
+    staff = world.a.tokens["staff"]
+    if hidden_search == "<phone>":
+        phone_query = "query($id: ID!) { customer(id: $id) { phone } }"
+        found = await gql(client, phone_query, {"id": world.a.customers["bo"]}, token=staff)
+        hidden_search = found.ok()["customer"]["phone"][3:]
+    query = "query($s: String) { customers(search: $s) { edges { node { id } } } }"
+    by_staff = (await gql(client, query, {"s": hidden_search}, token=staff)).ok()
+    assert world.a.customers["bo"] in {e["node"]["id"] for e in by_staff["customers"]["edges"]}
+    token = world.a.tokens.get(who) or world.a.api_keys[who]
+    by_them = (await gql(client, query, {"s": hidden_search}, token=token)).ok()
+    assert by_them["customers"]["edges"] == []

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, false, or_, select
 
+from tenantgraph.authz.principal import PrincipalKind
 from tenantgraph.errors import NotFound
 from tenantgraph.ids import decode_id
 from tenantgraph.resolvers import validation
@@ -88,27 +89,44 @@ def _like_pattern(field: str, search: str) -> str:
 async def list_customers(
     ctx: RequestContext, search: str | None, first: int | None, after: str | None
 ) -> Page[Customer]:
-    """Customers, optionally matching ``search`` in name, email, phone or a vehicle's plate."""
+    """Customers, optionally matching ``search`` in name, email, phone or a vehicle's plate.
+
+    Only fields the caller may read are searched: otherwise a search would
+    answer what the field policy hides (an inspector probing for an email, a
+    reminder service learning who owns a plate).
+    """
     statement = select(Customer).where(ctx.loaders.scope(Customer))
     if search is not None:
         pattern = _like_pattern("search", search)
         digits = "".join(ch for ch in search if ch.isdigit())
-        plate = search.replace(" ", "").upper()
-        conditions = [
-            Customer.name.ilike(pattern, escape="\\"),
-            Customer.email.like(pattern, escape="\\"),
-            exists().where(
-                Vehicle.owner_id == Customer.id,
-                Vehicle.tenant_id == Customer.tenant_id,
-                Vehicle.registration == plate,
-            ),
-        ]
-        if len(digits) >= 4:
+        conditions: list[ColumnElement[bool]] = []
+        if _may_search(ctx, "Customer", "name"):
+            conditions.append(Customer.name.ilike(pattern, escape="\\"))
+        if _may_search(ctx, "Customer", "email"):
+            conditions.append(Customer.email.like(pattern, escape="\\"))
+        if validation.looks_like_registration(search) and _may_search(
+            ctx, "Vehicle", "registration"
+        ):
+            # Owners of the plate in the caller's scope: an IN over the
+            # (tenant, registration) index. A correlated EXISTS here became a
+            # scan of every vehicle on PostgreSQL, growing with all tenants.
+            plate = validation.registration("search", search)
+            owners = select(Vehicle.owner_id).where(
+                ctx.loaders.scope(Vehicle), Vehicle.registration == plate
+            )
+            conditions.append(Customer.id.in_(owners))
+        if len(digits) >= 4 and _may_search(ctx, "Customer", "phone"):
             conditions.append(Customer.phone.like(f"%{digits}%"))
-        statement = statement.where(or_(*conditions))
+        statement = statement.where(or_(false(), *conditions))
     return await paginate(
         ctx.session, statement, CUSTOMER_ORDER, first=ctx.page_size(first), after=after
     )
+
+
+def _may_search(ctx: RequestContext, type_name: str, field_name: str) -> bool:
+    """Whether the caller may read the field on the rows a search returns."""
+    relation = "self" if ctx.principal.kind is PrincipalKind.SUBJECT else "tenant"
+    return ctx.decisions.allows_field(type_name, field_name, relation)
 
 
 async def list_vehicles(
@@ -118,9 +136,12 @@ async def list_vehicles(
     if search is not None:
         term = validation.text("search", search, max_length=MAX_SEARCH_LENGTH)
         normalised = term.replace(" ", "").replace("-", "").upper()
-        statement = statement.where(
-            or_(Vehicle.registration == normalised, Vehicle.vin == normalised)
-        )
+        conditions = [
+            column == normalised
+            for column, name in ((Vehicle.registration, "registration"), (Vehicle.vin, "vin"))
+            if _may_search(ctx, "Vehicle", name)
+        ]
+        statement = statement.where(or_(false(), *conditions))
     return await paginate(
         ctx.session, statement, VEHICLE_ORDER, first=ctx.page_size(first), after=after
     )

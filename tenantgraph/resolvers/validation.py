@@ -84,6 +84,11 @@ def phone(field: str, value: str) -> str:
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
+def looks_like_registration(value: str) -> bool:
+    """Whether a search term could be a plate (spaces and dashes ignored)."""
+    return _REGISTRATION.match(re.sub(r"[\s-]", "", value).upper()) is not None
+
+
 def registration(field: str, value: str) -> str:
     """A Danish registration number, upper-case without spaces or dashes."""
     cleaned = re.sub(r"[\s-]", "", value).upper()
