@@ -183,3 +183,19 @@ async def test_code_guesses_are_limited_per_address(backend: Backend, world: Wor
             guess = await gql(http, CONFIRM, {"c": "000000"}, token=token)
             assert guess.codes == ["BAD_USER_INPUT"]
         assert_rate_limited(await post(http, CONFIRM, {"c": "000000"}, token))
+
+
+async def test_failed_credentials_spend_the_address_budget(backend: Backend, world: World) -> None:
+    """Guessing API keys or tokens is paid for like anonymous requests from that address."""
+    app = limited_app(backend, principal_rate_limit=3, principal_rate_window_seconds=600)
+    guess = "tgk_" + "a" * 12 + "_" + "b" * 40
+    async with client_at(app) as http:
+        for _ in range(3):
+            assert (await post(http, VIEWER, {}, guess)).status_code == 401
+        assert_rate_limited(await post(http, VIEWER, {}, guess))
+        assert_rate_limited(await post(http, VIEWER, {}))  # anonymous from there: spent too
+        url = f"/documents/{world.a.documents['anna-report']}"
+        refused = await http.get(url, headers={"authorization": f"Bearer {guess}"})
+        assert refused.status_code == 429
+        # A caller with valid credentials keeps a budget of its own.
+        assert (await post(http, VIEWER, {}, world.a.tokens["staff"])).status_code == 200

@@ -29,7 +29,7 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types import ExecutionResult
 
 from tenantgraph.authz.decisions import Authorizer
-from tenantgraph.authz.principal import Principal, PrincipalKind
+from tenantgraph.authz.principal import ANONYMOUS, Principal, PrincipalKind
 from tenantgraph.authz.scope import subject_customer_ids
 from tenantgraph.errors import BadUserInput, RateLimited, ServiceError, Unauthenticated
 from tenantgraph.request_facts import note_request, request_state
@@ -76,6 +76,12 @@ def _over_budget(services: Services, request: Request, principal: Principal) -> 
     response = _error_response(error, 429)
     response.headers["Retry-After"] = str(wait)
     return response
+
+
+def _refused_credentials(services: Services, request: Request, exc: Unauthenticated) -> Response:
+    """``401``, charged to the address's anonymous budget: guessing keys or tokens
+    costs the guesser like any other anonymous request (``429`` once spent)."""
+    return _over_budget(services, request, ANONYMOUS) or _error_response(exc, 401)
 
 
 # A browser sends a multipart form cross-site without asking (it is a "simple"
@@ -273,7 +279,7 @@ class AuthenticatedGraphQL:
             principal = await authenticate(request, self.services.settings, self.services.sessions)
         except Unauthenticated as exc:
             note_request(scope, principal_kind="invalid", error_codes=["UNAUTHENTICATED"])
-            await _error_response(exc, 401)(scope, receive, send)
+            await _refused_credentials(self.services, request, exc)(scope, receive, send)
             return
         request.state.principal = principal
         note_request(scope, principal_kind=principal.kind.value, tenant=principal.tenant_id)
@@ -319,7 +325,7 @@ def create_app(
         try:
             principal = await authenticate(request, settings, services.sessions)
         except Unauthenticated as exc:
-            return _error_response(exc, 401)
+            return _refused_credentials(services, request, exc)
         refused = _over_budget(services, request, principal)
         if refused is not None:
             return refused
