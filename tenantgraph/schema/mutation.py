@@ -9,7 +9,7 @@ import strawberry
 from starlette.datastructures import UploadFile
 
 from tenantgraph.resolvers import booking_writes, customer_writes, document_writes
-from tenantgraph.schema.admin import AdminMutation
+from tenantgraph.schema.admin import AdminMutation, ApiKeyMutation
 from tenantgraph.schema.booking_online import OnlineBookingMutation
 from tenantgraph.schema.context import Info
 from tenantgraph.schema.erasure import ErasureMutation
@@ -50,7 +50,12 @@ class DocumentPayload:
 
 @strawberry.type
 class Mutation(
-    ErasureMutation, PortalMutation, PrivacyMutation, OnlineBookingMutation, AdminMutation
+    ErasureMutation,
+    PortalMutation,
+    PrivacyMutation,
+    OnlineBookingMutation,
+    AdminMutation,
+    ApiKeyMutation,
 ):
     @strawberry.mutation
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerPayload:

@@ -7,7 +7,7 @@ import strawberry
 from tenantgraph.errors import NotFound
 from tenantgraph.ids import decode_any
 from tenantgraph.resolvers import queries
-from tenantgraph.schema.admin import AdminQuery
+from tenantgraph.schema.admin import AdminQuery, ApiKeyQuery
 from tenantgraph.schema.booking_online import OnlineBookingQuery
 from tenantgraph.schema.connection import Connection, connection_from_page
 from tenantgraph.schema.context import Info
@@ -30,7 +30,7 @@ NODE_MODELS: dict[str, type[models.Base]] = {
 
 
 @strawberry.type
-class Query(ErasureQuery, PortalQuery, PrivacyQuery, OnlineBookingQuery, AdminQuery):
+class Query(ErasureQuery, PortalQuery, PrivacyQuery, OnlineBookingQuery, AdminQuery, ApiKeyQuery):
     @strawberry.field(description="The caller.")
     async def viewer(self, info: Info) -> Viewer:
         principal = info.context.principal

@@ -60,7 +60,9 @@ async def create_api_key(
     return CreatedKey(key=row, plaintext=plaintext)
 
 
-async def revoke_api_key(session: AsyncSession, *, tenant: Tenant, prefix: str) -> bool:
+async def revoke_api_key(
+    session: AsyncSession, *, tenant: Tenant, prefix: str, actor: str = "cli"
+) -> bool:
     """Revoke the tenant's live key with this prefix; False if there is none.
 
     Keys are looked up on every request, so the next request with the key is
@@ -81,7 +83,7 @@ async def revoke_api_key(session: AsyncSession, *, tenant: Tenant, prefix: str) 
     await audit.record(
         session,
         tenant_id=tenant.id,
-        actor="cli",
+        actor=actor,
         action="apikey.revoke",
         entity_type="ApiKey",
         entity_id=row.id,
