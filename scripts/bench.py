@@ -81,13 +81,13 @@ from benchkit import (
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tenantgraph.ids import encode_id
-from tenantgraph.server.app import create_app
-from tenantgraph.server.settings import Settings
-from tenantgraph.server.tokens import staff_token, subject_token
-from tenantgraph.store import models
-from tenantgraph.store.engine import create_engine
-from tenantgraph.store.migrate import upgrade
+from basics.ids import encode_id
+from basics.settings import Settings
+from identity.tokens import staff_token, subject_token
+from server.app import create_app
+from store import models
+from store.engine import create_engine
+from store.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs" / "performance.md"
@@ -246,6 +246,11 @@ def bench_settings(url: str) -> Settings:
     )
 
 
+def _always(request: Request) -> Callable[[int], Request]:
+    """The same request every round."""
+    return lambda _round: request
+
+
 def build_requests(side: Side) -> None:
     settings, tenant = side.settings, side.dataset.tenants[0]
 
@@ -271,7 +276,7 @@ def build_requests(side: Side) -> None:
         "export": Request(QUERIES["export"], {}, exporter),
     }
     for name, request in fixed.items():
-        side.requests[name] = lambda _round, request=request: request
+        side.requests[name] = _always(request)
     side.requests["erase"] = lambda _round: Request(
         QUERIES["erase"], {"id": encode_id("Customer", next(erasable))}, admin
     )

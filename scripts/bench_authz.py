@@ -96,15 +96,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 
-from tenantgraph.authz.decisions import Authorizer
-from tenantgraph.schema.guard import FieldGuard
-from tenantgraph.server.app import create_app
-from tenantgraph.server.settings import Settings
-from tenantgraph.server.tokens import staff_token
-from tenantgraph.store import models
-from tenantgraph.store.demo import DEMO_TENANT_SLUGS, seed_demo
-from tenantgraph.store.engine import create_engine, create_sessionmaker
-from tenantgraph.store.migrate import upgrade
+from authz.decisions import Authorizer
+from basics.settings import Settings
+from identity.tokens import staff_token
+from schema.guard import FieldGuard
+from server.app import create_app
+from store import models
+from store.demo import DEMO_TENANT_SLUGS, seed_demo
+from store.engine import create_engine, create_sessionmaker
+from store.migrate import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 TENANT = DEMO_TENANT_SLUGS[0]  # aarhus-syn
@@ -134,10 +134,10 @@ INSPECTOR_QUERY = "{ customers(first: 1) { edges { node { name email } } } }"
 
 # Where the profile looks for the guard's own work.
 GUARD_MODULES = (
-    "tenantgraph/schema/guard.py",
-    "tenantgraph/authz/relations.py",
-    "tenantgraph/authz/decisions.py",
-    "tenantgraph/authz/operation_check.py",
+    "schema/guard.py",
+    "authz/relations.py",
+    "authz/decisions.py",
+    "authz/operation_check.py",
     "graphql/execution/middleware.py",
 )
 

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tenantgraph.store import models
-from tenantgraph.store.types import new_id
+from store import models
+from store.types import new_id
 
 CHUNK = 2_000
 FIRST_NAMES = [

@@ -32,8 +32,8 @@ from starlette.routing import Route
 from strawberry.extensions import SchemaExtension
 from strawberry.types.base import StrawberryObjectDefinition
 
-from tenantgraph.schema.guard import FieldGuard
-from tenantgraph.server.app import AuthenticatedGraphQL, TenantGraphQL
+from schema.guard import FieldGuard
+from server.app import AuthenticatedGraphQL, TenantGraphQL
 
 BASE_URL = "http://bench"
 

@@ -60,13 +60,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tenantgraph.ids import encode_id
-from tenantgraph.privacy.audit import all_chains, verify_chain
-from tenantgraph.server import tokens
-from tenantgraph.server.settings import Settings
-from tenantgraph.store.engine import create_engine, create_sessionmaker
-from tenantgraph.store.migrate import upgrade
-from tenantgraph.store.models import (
+from audit.trail import all_chains, verify_chain
+from basics.ids import encode_id
+from basics.settings import Settings
+from identity import tokens
+from store.engine import create_engine, create_sessionmaker
+from store.migrate import upgrade
+from store.models import (
     ACTIVE_BOOKING_STATUSES,
     Booking,
     BookingDraft,
@@ -75,7 +75,7 @@ from tenantgraph.store.models import (
     Tenant,
     TenantKind,
 )
-from tenantgraph.store.types import new_id, utcnow
+from store.types import new_id, utcnow
 from tests.live_server import LiveServer, ServerFailed, scratch_database, server_env, start_server
 
 ZONE = ZoneInfo("Europe/Copenhagen")
@@ -455,7 +455,8 @@ async def check_database(
         missing = await missing_bookings(engine, shop, load)
         overbooked = await overbooked_slots(engine, shop)
         if database_url.startswith("sqlite"):
-            method, problems = "PRAGMA integrity_check, foreign_key_check", []
+            method = "PRAGMA integrity_check, foreign_key_check"
+            problems: list[str] = []
         else:
             method, problems = await postgres_integrity(engine)
         problems += await audit_problems(engine)

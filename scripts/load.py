@@ -56,13 +56,13 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from tenantgraph.ids import encode_id
-from tenantgraph.server import tokens
-from tenantgraph.server.settings import Settings
-from tenantgraph.store.demo import DEMO_TENANT_SLUGS, seed_demo
-from tenantgraph.store.engine import create_engine, create_sessionmaker
-from tenantgraph.store.migrate import upgrade
-from tenantgraph.store.models import Booking, Customer, Service, Tenant
+from basics.ids import encode_id
+from basics.settings import Settings
+from identity import tokens
+from store.demo import DEMO_TENANT_SLUGS, seed_demo
+from store.engine import create_engine, create_sessionmaker
+from store.migrate import upgrade
+from store.models import Booking, Customer, Service, Tenant
 from tests.live_server import ServerFailed, running_server, scratch_database, server_env
 
 # Raised, not switched off, so every limiter still runs on every request.
@@ -176,13 +176,14 @@ async def call(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
         body: dict[str, Any] = response.json()
+        status: int | None = response.status_code
     except (httpx.HTTPError, ValueError) as exc:
         body = {"errors": [{"message": repr(exc), "extensions": {"code": "TRANSPORT"}}]}
-        response = None
+        status = None
     elapsed = time.perf_counter() - began
     errors = body.get("errors")
-    if response is None or response.status_code != 200 or errors:
-        code = errors[0].get("extensions", {}).get("code") if errors else response.status_code
+    if status != 200 or errors:
+        code = errors[0].get("extensions", {}).get("code") if errors else status
         stats.errors[f"{operation} {code}"] += 1
         if len(stats.examples) < 10:
             stats.examples.append(f"{operation}: {str(errors or body)[:300]}")

@@ -48,10 +48,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from sqlalchemy import select
 
-from tenantgraph.ids import encode_id
-from tenantgraph.store.engine import create_engine, create_sessionmaker
-from tenantgraph.store.migrate import upgrade
-from tenantgraph.store.models import (
+from basics.ids import encode_id
+from store.engine import create_engine, create_sessionmaker
+from store.migrate import upgrade
+from store.models import (
     ACTIVE_BOOKING_STATUSES,
     Booking,
     BookingDraft,
@@ -59,7 +59,7 @@ from tenantgraph.store.models import (
     Tenant,
     TenantKind,
 )
-from tenantgraph.store.types import new_id, utcnow
+from store.types import new_id, utcnow
 from tests.live_server import ServerFailed, running_server, server_env
 
 ZONE = ZoneInfo("Europe/Copenhagen")

@@ -19,11 +19,11 @@ import httpx
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
-from tenantgraph.authz.principal import STAFF_ROLES
-from tenantgraph.ids import encode_id
-from tenantgraph.server import tokens
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import (
+from basics.ids import encode_id
+from basics.principal import STAFF_ROLES
+from identity import tokens
+from store.engine import create_sessionmaker
+from store.models import (
     ACTIVE_BOOKING_STATUSES,
     Booking,
     BookingDraft,
@@ -31,7 +31,7 @@ from tenantgraph.store.models import (
     Tenant,
     TenantKind,
 )
-from tenantgraph.store.types import new_id, utcnow
+from store.types import new_id, utcnow
 from tests.conftest import Backend
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")

@@ -12,7 +12,7 @@ from tests.conftest import TEST_SECRET
 def run_cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """``tenantgraph ARGS`` with this interpreter; never raises on a non-zero exit."""
     return subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-        [sys.executable, "-m", "tenantgraph.server.cli", *args],
+        [sys.executable, "-m", "server.cli", *args],
         capture_output=True,
         text=True,
         env={

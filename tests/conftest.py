@@ -20,10 +20,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from tenantgraph.server.app import create_app
-from tenantgraph.server.settings import Settings
-from tenantgraph.store.engine import create_engine, create_sessionmaker
-from tenantgraph.store.migrate import upgrade
+from basics.settings import Settings
+from server.app import create_app
+from store.engine import create_engine, create_sessionmaker
+from store.migrate import upgrade
 from tests.fixtures import World, build_world
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"

@@ -12,12 +12,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tenantgraph.authz.principal import DenialStyle
-from tenantgraph.ids import encode_id
-from tenantgraph.server import tokens
-from tenantgraph.server.apikeys import create_api_key
-from tenantgraph.server.settings import Settings
-from tenantgraph.store.models import (
+from basics.ids import encode_id
+from basics.principal import DenialStyle
+from basics.settings import Settings
+from identity import tokens
+from identity.apikeys import create_api_key
+from store.models import (
     Booking,
     BookingChannel,
     BookingStatus,
@@ -30,7 +30,7 @@ from tenantgraph.store.models import (
     TenantKind,
     Vehicle,
 )
-from tenantgraph.store.types import new_id, utcnow
+from store.types import new_id, utcnow
 
 HOURS = {d: [["07:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 

@@ -141,7 +141,7 @@ async def start_server(
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tenantgraph.server.cli",
+            "server.cli",
             "serve",
             "--port",
             str(port),

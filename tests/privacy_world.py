@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tenantgraph.ids import encode_id
-from tenantgraph.server import tokens
-from tenantgraph.server.apikeys import create_api_key
-from tenantgraph.server.settings import Settings
-from tenantgraph.store.models import (
+from basics.ids import encode_id
+from basics.settings import Settings
+from identity import tokens
+from identity.apikeys import create_api_key
+from store.models import (
     Booking,
     BookingChannel,
     BookingStatus,
@@ -25,7 +25,7 @@ from tenantgraph.store.models import (
     TenantKind,
     Vehicle,
 )
-from tenantgraph.store.types import new_id, utcnow
+from store.types import new_id, utcnow
 
 
 @dataclass

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tenantgraph.server import tokens
-from tenantgraph.server.apikeys import create_api_key
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import ApiKey, AuditEvent, Tenant, TenantKind
-from tenantgraph.store.types import new_id
+from identity import tokens
+from identity.apikeys import create_api_key
+from store.engine import create_sessionmaker
+from store.models import ApiKey, AuditEvent, Tenant, TenantKind
+from store.types import new_id
 from tests.conftest import Backend
 from tests.fixtures import World
 from tests.graphql_client import gql

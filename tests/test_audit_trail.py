@@ -10,11 +10,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tenantgraph.privacy.audit import verify_chain
-from tenantgraph.server import tokens
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import Tenant, TenantKind
-from tenantgraph.store.types import new_id
+from audit.trail import verify_chain
+from identity import tokens
+from store.engine import create_sessionmaker
+from store.models import Tenant, TenantKind
+from store.types import new_id
 from tests.cli import run_cli
 from tests.conftest import Backend
 from tests.graphql_client import gql

@@ -10,10 +10,10 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from tenantgraph.server.apikeys import create_api_key
-from tenantgraph.server.tokens import issue_token, staff_token
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import AuditEvent, Tenant
+from identity.apikeys import create_api_key
+from identity.tokens import issue_token, staff_token
+from store.engine import create_sessionmaker
+from store.models import AuditEvent, Tenant
 from tests.cli import run_cli
 from tests.conftest import Backend
 from tests.fixtures import World
@@ -154,8 +154,8 @@ async def test_api_key_records_last_use(
 ) -> None:
     from sqlalchemy import select
 
-    from tenantgraph.store.engine import create_sessionmaker
-    from tenantgraph.store.models import ApiKey
+    from store.engine import create_sessionmaker
+    from store.models import ApiKey
 
     key = world.b.api_keys["partner_accounting"]
     (await gql(client, VIEWER, token=key)).ok()

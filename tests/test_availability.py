@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import update
 from starlette.applications import Starlette
 
-from tenantgraph.server.app import create_app
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import BookingDraft
-from tenantgraph.store.types import utcnow
+from server.app import create_app
+from store.engine import create_sessionmaker
+from store.models import BookingDraft
+from store.types import utcnow
 from tests.booking_world import (
     COPENHAGEN,
     SLOTS,

@@ -16,11 +16,11 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from tenantgraph.server import tokens
-from tenantgraph.server.app import create_app
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import Tenant, TenantKind
-from tenantgraph.store.types import new_id
+from identity import tokens
+from server.app import create_app
+from store.engine import create_sessionmaker
+from store.models import Tenant, TenantKind
+from store.types import new_id
 from tests.conftest import Backend
 from tests.graphql_client import gql
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tenantgraph.store.data_map import DATA_MAP, Category, Erasure, RowErasure
-from tenantgraph.store.models import Base
+from store.data_map import DATA_MAP, Category, Erasure, RowErasure
+from store.models import Base
 
 
 def test_every_column_is_annotated_and_nothing_else() -> None:
@@ -36,7 +36,7 @@ def test_anonymised_rows_keep_nothing_that_links_to_the_person() -> None:
 def test_processing_record_is_current_and_covers_every_purpose() -> None:
     from pathlib import Path
 
-    from tenantgraph.privacy.record import render_record
+    from privacy.record import render_record
 
     committed = Path(__file__).resolve().parent.parent / "docs" / "processing-record.md"
     record = render_record()

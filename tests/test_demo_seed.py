@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tenantgraph.store.demo import DEMO_SUBJECT_EMAIL, DEMO_TENANT_SLUGS, DemoSummary, seed_demo
-from tenantgraph.store.engine import create_engine, create_sessionmaker
-from tenantgraph.store.migrate import upgrade
-from tenantgraph.store.models import (
+from store.demo import DEMO_SUBJECT_EMAIL, DEMO_TENANT_SLUGS, DemoSummary, seed_demo
+from store.engine import create_engine, create_sessionmaker
+from store.migrate import upgrade
+from store.models import (
     ACTIVE_BOOKING_STATUSES,
     Booking,
     BookingStatus,

@@ -28,11 +28,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from tenantgraph.ids import encode_id
-from tenantgraph.privacy import codes
-from tenantgraph.privacy import erasure as erasure_module
-from tenantgraph.privacy.audit import verify_chain
-from tenantgraph.privacy.erasure import (
+from audit.trail import verify_chain
+from basics.ids import encode_id
+from basics.settings import Settings
+from identity import tokens
+from identity.apikeys import create_api_key
+from privacy import codes
+from privacy import erasure as erasure_module
+from privacy.erasure import (
     BOOKKEEPING_BASIS,
     HANDLED_ROWS,
     ErasureReceipt,
@@ -42,15 +45,12 @@ from tenantgraph.privacy.erasure import (
     replay_journal,
     report_basis,
 )
-from tenantgraph.privacy.retention import purge
-from tenantgraph.server import tokens
-from tenantgraph.server.apikeys import create_api_key
-from tenantgraph.server.app import create_app
-from tenantgraph.server.settings import Settings
-from tenantgraph.store.data_map import DATA_MAP, Category, RowErasure
-from tenantgraph.store.engine import create_engine, create_sessionmaker, write_transaction
-from tenantgraph.store.migrate import upgrade
-from tenantgraph.store.models import (
+from privacy.retention import purge
+from server.app import create_app
+from store.data_map import DATA_MAP, Category, RowErasure
+from store.engine import create_engine, create_sessionmaker, write_transaction
+from store.migrate import upgrade
+from store.models import (
     AuditEvent,
     Base,
     Booking,
@@ -73,7 +73,7 @@ from tenantgraph.store.models import (
     TenantKind,
     Vehicle,
 )
-from tenantgraph.store.types import new_id, utcnow
+from store.types import new_id, utcnow
 from tests.conftest import TEST_SECRET, Backend
 from tests.graphql_client import gql
 
@@ -160,7 +160,7 @@ async def run_cli(env: dict[str, str], cwd: Path, *args: str) -> CliResult:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tenantgraph.server.cli",
+        "server.cli",
         *args,
         env=env,
         cwd=cwd,

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from tenantgraph.privacy.retention import purge
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import Document, Tenant
+from privacy.retention import purge
+from store.engine import create_sessionmaker
+from store.models import Document, Tenant
 from tests.conftest import Backend
 from tests.graphql_client import gql
 from tests.privacy_world import PrivacyWorld, build_privacy_world

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from tenantgraph.privacy import access
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import (
+from privacy import access
+from store.engine import create_sessionmaker
+from store.models import (
     Booking,
     BookingChannel,
     BookingStatus,
@@ -29,7 +29,7 @@ from tenantgraph.store.models import (
     Tenant,
     TenantKind,
 )
-from tenantgraph.store.types import new_id
+from store.types import new_id
 from tests.conftest import Backend
 
 

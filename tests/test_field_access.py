@@ -328,12 +328,12 @@ async def test_field_guard_hides_rows_a_broken_scope_would_leak(
     """Defence in depth: even if a loader's scope were wrong, a foreign row is not shown."""
     from sqlalchemy import true
 
-    from tenantgraph.authz.decisions import Authorizer
-    from tenantgraph.authz.principal import Principal, PrincipalKind
-    from tenantgraph.resolvers.context import RequestContext
-    from tenantgraph.resolvers.loaders import Loaders
-    from tenantgraph.schema.build import build_schema
-    from tenantgraph.store.engine import SerialReader, create_sessionmaker
+    from authz.decisions import Authorizer
+    from basics.principal import Principal, PrincipalKind
+    from resolvers.context import RequestContext
+    from resolvers.loaders import Loaders
+    from schema.build import build_schema
+    from store.engine import SerialReader, create_sessionmaker
 
     class LeakyLoaders(Loaders):
         def scope(self, model):  # type: ignore[no-untyped-def]

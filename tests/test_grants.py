@@ -9,11 +9,11 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from tenantgraph.authz.decisions import REFRESH_SECONDS, Authorizer
-from tenantgraph.privacy.audit import verify_chain
-from tenantgraph.server.app import create_app
-from tenantgraph.store.engine import create_sessionmaker, write_transaction
-from tenantgraph.store.models import AuditEvent, PolicyRule, PolicyState
+from audit.trail import verify_chain
+from authz.decisions import REFRESH_SECONDS, Authorizer
+from server.app import create_app
+from store.engine import create_sessionmaker, write_transaction
+from store.models import AuditEvent, PolicyRule, PolicyState
 from tests.conftest import Backend
 from tests.fixtures import World
 from tests.graphql_client import gql

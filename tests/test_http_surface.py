@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tenantgraph.schema.build import build_schema
-from tenantgraph.server.settings import Settings
+from basics.settings import Settings
+from schema.build import build_schema
 from tests.fixtures import World
 from tests.graphql_client import gql
 

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tenantgraph.server.app import create_app
-from tenantgraph.server.principal_limits import MAX_TRACKED_CALLERS, PrincipalRateLimiter
+from server.app import create_app
+from server.principal_limits import MAX_TRACKED_CALLERS, PrincipalRateLimiter
 from tests.conftest import Backend
 from tests.fixtures import World
 from tests.graphql_client import Result

@@ -7,7 +7,7 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tenantgraph.store.models import Base
+from store.models import Base
 from tests.conftest import Backend
 
 

@@ -20,13 +20,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tenantgraph.authz.principal import PARTNER_ROLES, STAFF_ROLES
-from tenantgraph.ids import encode_id
-from tenantgraph.server import tokens
-from tenantgraph.server.apikeys import create_api_key
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import Service, Tenant, TenantKind
-from tenantgraph.store.types import new_id
+from basics.ids import encode_id
+from basics.principal import PARTNER_ROLES, STAFF_ROLES
+from identity import tokens
+from identity.apikeys import create_api_key
+from store.engine import create_sessionmaker
+from store.models import Service, Tenant, TenantKind
+from store.types import new_id
 from tests.conftest import Backend
 from tests.fixtures import World
 from tests.graphql_client import Result, gql

@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import func, select, update
 from starlette.applications import Starlette
 
-from tenantgraph.ids import decode_id
-from tenantgraph.resolvers.online_booking import purge_expired_drafts
-from tenantgraph.server.app import create_app
-from tenantgraph.server.settings import Settings
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import (
+from basics.ids import decode_id
+from basics.settings import Settings
+from resolvers.online_booking import purge_expired_drafts
+from server.app import create_app
+from store.engine import create_sessionmaker
+from store.models import (
     AuditEvent,
     Booking,
     BookingChannel,
@@ -32,7 +32,7 @@ from tenantgraph.store.models import (
     RateLimitWindow,
     Vehicle,
 )
-from tenantgraph.store.types import utcnow
+from store.types import utcnow
 from tests.booking_world import (
     COMPLETE,
     REFERENCE,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tenantgraph.server.app import create_app
-from tenantgraph.server.settings import Settings
+from basics.settings import Settings
+from server.app import create_app
 from tests.conftest import TEST_SECRET, Backend
 from tests.fixtures import World
 from tests.graphql_client import gql

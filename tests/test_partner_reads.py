@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
-from tenantgraph.server.apikeys import create_api_key
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import ApiKey, PartnerRead, Tenant
+from identity.apikeys import create_api_key
+from store.engine import create_sessionmaker
+from store.models import ApiKey, PartnerRead, Tenant
 from tests.conftest import Backend
 from tests.fixtures import World
 from tests.graphql_client import gql

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLNonNull, GraphQLObjectType
 
-from tenantgraph.authz.decisions import PLATFORM_DOMAIN, RELATIONS, Authorizer
-from tenantgraph.authz.matrix import BEGIN_MARKER, END_MARKER, MATRIX_ROLES, render_matrix
-from tenantgraph.authz.operation_check import iter_input_coordinates, iter_output_coordinates
-from tenantgraph.schema.build import build_schema
-from tenantgraph.server.settings import Settings
+from authz.decisions import PLATFORM_DOMAIN, RELATIONS, Authorizer
+from authz.matrix import BEGIN_MARKER, END_MARKER, MATRIX_ROLES, render_matrix
+from authz.operation_check import iter_input_coordinates, iter_output_coordinates
+from basics.settings import Settings
+from schema.build import build_schema
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 SCHEMA = build_schema(Settings(secret_key="x" * 40))._schema
@@ -109,7 +109,7 @@ def test_policy_explain_prints_the_deciding_line() -> None:
         [
             sys.executable,
             "-m",
-            "tenantgraph.server.cli",
+            "server.cli",
             "policy",
             "explain",
             "--role",
@@ -130,7 +130,7 @@ def test_policy_explain_prints_the_deciding_line() -> None:
         [
             sys.executable,
             "-m",
-            "tenantgraph.server.cli",
+            "server.cli",
             "policy",
             "explain",
             "--role",

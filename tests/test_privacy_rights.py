@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import OutboxMessage, PrivacyRequest
-from tenantgraph.store.types import utcnow
+from store.engine import create_sessionmaker
+from store.models import OutboxMessage, PrivacyRequest
+from store.types import utcnow
 from tests.conftest import Backend
 from tests.graphql_client import gql
 from tests.privacy_world import PrivacyWorld, build_privacy_world
@@ -284,7 +284,7 @@ async def test_request_lifecycle_filter_extend_and_reject(
     ).ok()
     assert request["id"] in {e["node"]["id"] for e in pending["privacyRequests"]["edges"]}
     async with create_sessionmaker(backend.engine)() as session, session.begin():
-        from tenantgraph.ids import decode_id
+        from basics.ids import decode_id
 
         key = decode_id("id", request["id"], "PrivacyRequest")
         await session.execute(

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tenantgraph.server.app import create_app
-from tenantgraph.server.settings import Settings, SettingsError
-from tenantgraph.store.engine import create_engine
+from basics.settings import Settings, SettingsError
+from server.app import create_app
+from store.engine import create_engine
 from tests.conftest import TEST_SECRET, Backend
 from tests.fixtures import World
 from tests.graphql_client import gql

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tenantgraph.authz.principal import Principal, PrincipalKind
-from tenantgraph.authz.scope import row_scope, subject_customer_ids
-from tenantgraph.store.models import (
+from authz.scope import row_scope, subject_customer_ids
+from basics.principal import Principal, PrincipalKind
+from store.models import (
     Booking,
     BookingChannel,
     BookingStatus,
@@ -34,7 +34,7 @@ from tenantgraph.store.models import (
     TenantKind,
     Vehicle,
 )
-from tenantgraph.store.types import new_id
+from store.types import new_id
 from tests.conftest import Backend
 
 BOOKINGS = 20_000

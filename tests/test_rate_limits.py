@@ -16,10 +16,10 @@ import httpx
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
-from tenantgraph.server.app import create_app
-from tenantgraph.server.principal_limits import PrincipalRateLimiter
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import OneTimeCode, OutboxMessage
+from server.app import create_app
+from server.principal_limits import PrincipalRateLimiter
+from store.engine import create_sessionmaker
+from store.models import OneTimeCode, OutboxMessage
 from tests.conftest import Backend
 from tests.fixtures import World
 from tests.graphql_client import Result, gql

@@ -18,12 +18,12 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from tenantgraph.ids import encode_id
-from tenantgraph.privacy.audit import verify_chain
-from tenantgraph.server import tokens
-from tenantgraph.server.apikeys import create_api_key
-from tenantgraph.store.engine import create_sessionmaker, write_transaction
-from tenantgraph.store.models import (
+from audit.trail import verify_chain
+from basics.ids import encode_id
+from identity import tokens
+from identity.apikeys import create_api_key
+from store.engine import create_sessionmaker, write_transaction
+from store.models import (
     AuditEvent,
     CreatedVia,
     Customer,
@@ -35,7 +35,7 @@ from tenantgraph.store.models import (
     Tenant,
     TenantKind,
 )
-from tenantgraph.store.types import new_id
+from store.types import new_id
 from tests.conftest import Backend
 from tests.graphql_client import Result, gql
 

@@ -11,18 +11,18 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tenantgraph.ids import encode_id
-from tenantgraph.privacy.audit import PLATFORM_CHAIN, verify_chain
-from tenantgraph.privacy.retention import DELIVERED_NOTICE_DAYS, SENT_MESSAGE_DAYS, purge
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import (
+from audit.trail import PLATFORM_CHAIN, verify_chain
+from basics.ids import encode_id
+from privacy.retention import DELIVERED_NOTICE_DAYS, SENT_MESSAGE_DAYS, purge
+from store.engine import create_sessionmaker
+from store.models import (
     AuditEvent,
     Document,
     OneTimeCode,
     OutboxMessage,
     RecipientNotice,
 )
-from tenantgraph.store.types import new_id, utcnow
+from store.types import new_id, utcnow
 from tests.conftest import TEST_SECRET, Backend
 from tests.graphql_client import gql
 from tests.test_erasure import (

@@ -33,13 +33,13 @@ import pytest
 from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenantgraph.ids import decode_any, encode_id
-from tenantgraph.server import tokens
-from tenantgraph.server.apikeys import create_api_key
-from tenantgraph.server.app import create_app
-from tenantgraph.server.settings import Settings
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import (
+from basics.ids import decode_any, encode_id
+from basics.settings import Settings
+from identity import tokens
+from identity.apikeys import create_api_key
+from server.app import create_app
+from store.engine import create_sessionmaker
+from store.models import (
     Base,
     Booking,
     Customer,
@@ -50,7 +50,7 @@ from tenantgraph.store.models import (
     TenantKind,
     Vehicle,
 )
-from tenantgraph.store.types import new_id
+from store.types import new_id
 from tests.conftest import Backend
 from tests.fixtures import World
 from tests.graphql_client import Result

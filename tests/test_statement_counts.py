@@ -11,7 +11,7 @@ import httpx
 import pytest
 from graphql import GraphQLObjectType, get_named_type
 
-from tenantgraph.schema.build import build_schema
+from schema.build import build_schema
 from tests.conftest import Backend
 from tests.fixtures import World
 from tests.graphql_client import gql
@@ -58,7 +58,7 @@ KNOWN_PATHS = {
 
 def relation_paths() -> list[tuple[str, str, str]]:
     """``(type, field, selection)`` for every object-valued field of the row types."""
-    from tenantgraph.server.settings import Settings
+    from basics.settings import Settings
 
     schema = build_schema(Settings(secret_key="x" * 48))._schema
     paths = []
@@ -172,7 +172,7 @@ MY_DATA = """query($n: Int, $slug: String) { myData(tenantSlug: $slug) { email c
 @pytest.fixture
 async def person(backend: Backend) -> PrivacyWorld:
     """One person with records at two businesses of this test's own."""
-    from tenantgraph.store.engine import create_sessionmaker
+    from store.engine import create_sessionmaker
 
     return await build_privacy_world(
         create_sessionmaker(backend.engine), backend.settings, "counts"

@@ -22,13 +22,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from tenantgraph.privacy import codes, outbox
-from tenantgraph.server import tokens
-from tenantgraph.server.apikeys import create_api_key
-from tenantgraph.server.settings import Settings
-from tenantgraph.store.engine import create_engine, create_sessionmaker, write_transaction
-from tenantgraph.store.migrate import upgrade
-from tenantgraph.store.models import (
+from basics.settings import Settings
+from identity import tokens
+from identity.apikeys import create_api_key
+from privacy import codes, outbox
+from store.engine import create_engine, create_sessionmaker, write_transaction
+from store.migrate import upgrade
+from store.models import (
     CreatedVia,
     Customer,
     OneTimeCode,
@@ -36,7 +36,7 @@ from tenantgraph.store.models import (
     Tenant,
     TenantKind,
 )
-from tenantgraph.store.types import new_id
+from store.types import new_id
 from tests.cli import run_cli
 from tests.conftest import TEST_SECRET, Backend
 from tests.graphql_client import Result, gql

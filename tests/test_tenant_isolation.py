@@ -108,7 +108,7 @@ async def test_lookup_of_other_tenant_row_is_not_found(
 async def test_not_found_for_foreign_and_missing_rows_is_identical(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    from tenantgraph.ids import encode_id
+    from basics.ids import encode_id
 
     foreign = world.b.customers["carl"]
     missing = encode_id("Customer", "0" * 32)

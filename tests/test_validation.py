@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tenantgraph.ids import encode_id
-from tenantgraph.server import tokens
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import Service, Tenant, TenantKind
-from tenantgraph.store.types import new_id
+from basics.ids import encode_id
+from identity import tokens
+from store.engine import create_sessionmaker
+from store.models import Service, Tenant, TenantKind
+from store.types import new_id
 from tests.conftest import Backend
 from tests.graphql_client import Result, gql
 

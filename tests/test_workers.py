@@ -23,10 +23,10 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
-from tenantgraph.server.apikeys import create_api_key
-from tenantgraph.store.engine import create_sessionmaker
-from tenantgraph.store.models import ApiKey, Tenant
-from tenantgraph.store.types import utcnow
+from identity.apikeys import create_api_key
+from store.engine import create_sessionmaker
+from store.models import ApiKey, Tenant
+from store.types import utcnow
 from tests.booking_world import Shop, open_shop
 from tests.conftest import TEST_SECRET, Backend
 from tests.graphql_client import gql

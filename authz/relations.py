@@ -1,0 +1,89 @@
+"""How a row relates to the caller: the ``rel`` of every field decision.
+
+``tenant``: the row belongs to the caller's tenant. ``self``: it belongs to the
+calling data subject. ``public``: a public profile (tenant, service) of a tenant
+that is not the caller's. ``None``: the row has no business being in this
+response at all; the field guard treats that as a security event.
+"""
+
+from __future__ import annotations
+
+from basics.principal import Principal, PrincipalKind
+from store.models import (
+    Base,
+    Booking,
+    Customer,
+    Document,
+    PrivacyRequest,
+    Service,
+    Tenant,
+    Vehicle,
+)
+
+ROW_TYPES = (
+    "Customer",
+    "Vehicle",
+    "Booking",
+    "Document",
+    "PrivacyRequest",
+    "AuditEvent",
+    "RecipientNotice",
+)
+PUBLIC_PROFILE_TYPES = ("Tenant", "Service")
+
+
+def possible_relations(principal: Principal, type_name: str) -> tuple[str, ...]:
+    """The relations a caller's rows of ``type_name`` can have: what a static check allows for."""
+    member = principal.kind in (PrincipalKind.STAFF, PrincipalKind.PARTNER)
+    if type_name in ROW_TYPES:
+        if member:
+            return ("tenant",)
+        if principal.kind is PrincipalKind.SUBJECT:
+            return ("self",)
+        return ("public",)
+    if type_name in PUBLIC_PROFILE_TYPES and member:
+        return ("tenant", "public")
+    return ("public",)
+
+
+def _owned(
+    customer_id: str | None, principal: Principal, own_customer_ids: frozenset[str]
+) -> str | None:
+    if (
+        principal.kind is PrincipalKind.SUBJECT
+        and customer_id is not None
+        and customer_id in own_customer_ids
+    ):
+        return "self"
+    return None
+
+
+def relation_of(row: Base, principal: Principal, own_customer_ids: frozenset[str]) -> str | None:
+    if isinstance(row, Tenant):
+        return "tenant" if row.id == principal.tenant_id else "public"
+    if isinstance(row, Service):
+        return "tenant" if row.tenant_id == principal.tenant_id else "public"
+    tenant_id = getattr(row, "tenant_id", None)
+    if principal.tenant_id is not None and principal.kind in (
+        PrincipalKind.STAFF,
+        PrincipalKind.PARTNER,
+    ):
+        return "tenant" if tenant_id == principal.tenant_id else None
+    if isinstance(row, Customer):
+        return _owned(row.id, principal, own_customer_ids)
+    if isinstance(row, Vehicle):
+        return _owned(row.owner_id, principal, own_customer_ids)
+    if isinstance(row, Booking | Document | PrivacyRequest):
+        return _owned(row.customer_id, principal, own_customer_ids)
+    return None
+
+
+def subject_of(row: Base) -> str | None:
+    """The customer a personal row is about (None for rows about nobody)."""
+    if isinstance(row, Customer):
+        return row.id
+    if isinstance(row, Vehicle):
+        return row.owner_id
+    if isinstance(row, Booking | Document):
+        return row.customer_id
+    return None

@@ -1,0 +1,1 @@
+"""Small shared basics every layer may use: errors, ids, settings, the principal, request facts."""

@@ -1,0 +1,1 @@
+"""Authentication: bearer tokens and partner API keys turned into a principal."""

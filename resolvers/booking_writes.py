@@ -1,0 +1,280 @@
+"""Booking writes: create, reschedule and cancel, never beyond a slot's capacity.
+
+Every write first bumps the service's ``booking_lock`` counter. On PostgreSQL
+that takes the service row's lock; on SQLite the write transaction already
+holds the database's write lock. Either way, two bookings for the same service
+are checked and inserted one after the other, so the capacity check cannot race.
+The count includes the live holds of online drafts (``resolvers.availability``),
+which are taken under the same lock.
+
+Staff bookings stay inside the tenant's opening hours, like online ones; a
+tenant that has set no opening hours takes staff bookings at any time (online
+booking needs opening hours). Only a ``tenant_admin`` may book a full slot
+anyway, with ``overbook: true``, and that is audited.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audit.trail import record, record_write
+from authz.writes import require_writer
+from basics.errors import BadUserInput, Conflict, Forbidden, NotFound
+from basics.ids import decode_id
+from resolvers import availability, validation
+from resolvers.context import RequestContext
+from resolvers.customer_writes import ensure_not_restricted
+from store.engine import write_transaction
+from store.models import (
+    ACTIVE_BOOKING_STATUSES,
+    Booking,
+    BookingChannel,
+    BookingStatus,
+    Customer,
+    Service,
+    Tenant,
+    Vehicle,
+)
+from store.types import utcnow
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+STAFF_BOOKING_CHANNELS = (BookingChannel.PHONE, BookingChannel.STAFF)
+MAX_NOTES_LENGTH = 2000
+LATEST_BOOKING_AHEAD = timedelta(days=2 * 365)
+
+
+def new_reference() -> str:
+    """A short human-readable reference without look-alike characters (no 0/O, 1/I)."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def _check_start(field: str, starts_at: datetime) -> datetime:
+    starts_at = validation.aware(field, starts_at)
+    now = utcnow()
+    if starts_at < now:
+        raise BadUserInput(field, "must be in the future")
+    if starts_at > now + LATEST_BOOKING_AHEAD:
+        raise BadUserInput(field, "must be within two years")
+    return starts_at
+
+
+async def _lock_service(tx: AsyncSession, tenant_id: str, service_id: str, field: str) -> Service:
+    bumped = await tx.execute(
+        update(Service)
+        .where(Service.id == service_id, Service.tenant_id == tenant_id)
+        .values(booking_lock=Service.booking_lock + 1)
+    )
+    if bumped.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound("Service not found", field=field)
+    service = (await tx.execute(select(Service).where(Service.id == service_id))).scalar_one()
+    if not service.active:
+        raise BadUserInput(field, "is not bookable")
+    return service
+
+
+async def _ensure_capacity(
+    tx: AsyncSession,
+    service: Service,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    field: str,
+    ignore_booking_id: str | None = None,
+    overbook: bool = False,
+) -> bool:
+    """Refuse a booking that would put more active bookings and live holds in a slot
+    than its capacity, unless ``overbook``; return whether the slot was already full."""
+    occupied = await availability.count_occupied(
+        tx, service.id, starts_at, ends_at, now=utcnow(), ignore_booking_id=ignore_booking_id
+    )
+    full = occupied >= service.capacity_per_slot
+    if full and not overbook:
+        raise Conflict(f"{field}: the slot is fully booked", field=field)
+    return full
+
+
+async def _ensure_open(
+    tx: AsyncSession, tenant_id: str, starts_at: datetime, ends_at: datetime, field: str
+) -> None:
+    """Refuse a time outside the tenant's opening hours; without any set, every time is open."""
+    tenant = (
+        await tx.execute(
+            select(Tenant.opening_hours, Tenant.timezone).where(Tenant.id == tenant_id)
+        )
+    ).one()
+    if tenant.opening_hours and not availability.within_opening_hours(
+        tenant.opening_hours, tenant.timezone, starts_at, ends_at
+    ):
+        raise BadUserInput(field, "is outside the opening hours")
+
+
+async def create_booking(
+    ctx: RequestContext,
+    *,
+    customer_id: str,
+    service_id: str,
+    starts_at: datetime,
+    vehicle_id: str | None,
+    customer_notes: str | None,
+    internal_notes: str | None,
+    channel: BookingChannel,
+    overbook: bool = False,
+) -> Booking:
+    tenant_id = require_writer(ctx.principal, ctx.decisions, "createBooking")
+    if overbook and not ctx.principal.has_any_role("tenant_admin"):
+        raise Forbidden("only a tenant_admin may overbook", path=["createBooking"])
+    if channel not in STAFF_BOOKING_CHANNELS:
+        raise BadUserInput("input.channel", "must be PHONE or STAFF for staff bookings")
+    customer_key = decode_id("input.customerId", customer_id, "Customer")
+    service_key = decode_id("input.serviceId", service_id, "Service")
+    vehicle_key = (
+        decode_id("input.vehicleId", vehicle_id, "Vehicle") if vehicle_id is not None else None
+    )
+    starts_at = _check_start("input.startsAt", starts_at)
+    notes = validation.optional_text(
+        "input.customerNotes", customer_notes, max_length=MAX_NOTES_LENGTH, multiline=True
+    )
+    internal = validation.optional_text(
+        "input.internalNotes", internal_notes, max_length=MAX_NOTES_LENGTH, multiline=True
+    )
+    async with write_transaction(ctx.sessions) as tx:
+        service = await _lock_service(tx, tenant_id, service_key, "input.serviceId")
+        customer = (
+            await tx.execute(
+                select(Customer).where(Customer.id == customer_key, Customer.tenant_id == tenant_id)
+            )
+        ).scalar_one_or_none()
+        if customer is None:
+            raise NotFound("Customer not found", field="input.customerId")
+        ensure_not_restricted(customer, "input.customerId")
+        if vehicle_key is not None:
+            vehicle = (
+                await tx.execute(
+                    select(Vehicle.owner_id).where(
+                        Vehicle.id == vehicle_key, Vehicle.tenant_id == tenant_id
+                    )
+                )
+            ).first()
+            if vehicle is None:
+                raise NotFound("Vehicle not found", field="input.vehicleId")
+            if vehicle.owner_id not in (None, customer_key):
+                raise BadUserInput("input.vehicleId", "must belong to the booking's customer")
+        ends_at = starts_at + timedelta(minutes=service.duration_minutes)
+        await _ensure_open(tx, tenant_id, starts_at, ends_at, "input.startsAt")
+        overbooked = await _ensure_capacity(
+            tx, service, starts_at, ends_at, field="input.startsAt", overbook=overbook
+        )
+        booking = Booking(
+            tenant_id=tenant_id,
+            customer_id=customer_key,
+            vehicle_id=vehicle_key,
+            service_id=service.id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            status=BookingStatus.CONFIRMED,
+            reference=await _unused_reference(tx, tenant_id),
+            customer_notes=notes,
+            internal_notes=internal,
+            price_ore=service.price_ore,
+            channel=channel,
+            created_by=ctx.principal.actor,
+        )
+        tx.add(booking)
+        await tx.flush()
+        written = ["customer_id", "service_id", "starts_at", "ends_at", "price_ore"]
+        written += [
+            name
+            for name, value in (
+                ("vehicle_id", vehicle_key),
+                ("customer_notes", notes),
+                ("internal_notes", internal),
+            )
+            if value
+        ]
+        await record_write(tx, ctx.principal, "booking.create", booking, written)
+        if overbooked:
+            await record(
+                tx,
+                tenant_id=tenant_id,
+                actor=ctx.principal.actor,
+                action="booking.overbook",
+                entity_type="Booking",
+                entity_id=booking.id,
+                fields=["starts_at", "ends_at"],
+                details={"overbook": True},
+            )
+    return booking
+
+
+async def _unused_reference(tx: AsyncSession, tenant_id: str) -> str:
+    while True:
+        reference = new_reference()
+        taken = await tx.execute(
+            select(Booking.id).where(Booking.tenant_id == tenant_id, Booking.reference == reference)
+        )
+        if taken.first() is None:
+            return reference
+
+
+async def _scoped_booking(tx: AsyncSession, tenant_id: str, key: str) -> Booking:
+    booking = (
+        await tx.execute(select(Booking).where(Booking.id == key, Booking.tenant_id == tenant_id))
+    ).scalar_one_or_none()
+    if booking is None:
+        raise NotFound("Booking not found", field="id")
+    return booking
+
+
+async def reschedule_booking(ctx: RequestContext, global_id: str, starts_at: datetime) -> Booking:
+    tenant_id = require_writer(ctx.principal, ctx.decisions, "rescheduleBooking")
+    key = decode_id("id", global_id, "Booking")
+    starts_at = _check_start("startsAt", starts_at)
+    async with write_transaction(ctx.sessions) as tx:
+        service_id = (
+            await tx.execute(
+                select(Booking.service_id).where(Booking.id == key, Booking.tenant_id == tenant_id)
+            )
+        ).scalar_one_or_none()
+        if service_id is None:
+            raise NotFound("Booking not found", field="id")
+        service = await _lock_service(tx, tenant_id, service_id, "id")
+        booking = await _scoped_booking(tx, tenant_id, key)
+        if booking.status not in ACTIVE_BOOKING_STATUSES:
+            raise Conflict(f"a {booking.status.value} booking cannot be rescheduled", field="id")
+        if booking.customer_id is not None:
+            customer = await tx.get(Customer, booking.customer_id)
+            if customer is not None:
+                ensure_not_restricted(customer, "id")
+        ends_at = starts_at + timedelta(minutes=service.duration_minutes)
+        await _ensure_open(tx, tenant_id, starts_at, ends_at, "startsAt")
+        await _ensure_capacity(
+            tx, service, starts_at, ends_at, field="startsAt", ignore_booking_id=booking.id
+        )
+        booking.starts_at = starts_at
+        booking.ends_at = ends_at
+        booking.updated_at = utcnow()
+        await record_write(tx, ctx.principal, "booking.cancel", booking, ["status"])
+        await record_write(
+            tx, ctx.principal, "booking.reschedule", booking, ["starts_at", "ends_at"]
+        )
+    return booking
+
+
+async def cancel_booking(ctx: RequestContext, global_id: str) -> Booking:
+    """Cancel a pending or confirmed booking; cancelling it again changes nothing."""
+    tenant_id = require_writer(ctx.principal, ctx.decisions, "cancelBooking")
+    key = decode_id("id", global_id, "Booking")
+    async with write_transaction(ctx.sessions) as tx:
+        booking = await _scoped_booking(tx, tenant_id, key)
+        if booking.status is BookingStatus.CANCELLED:
+            return booking
+        if booking.status not in ACTIVE_BOOKING_STATUSES:
+            raise Conflict(f"a {booking.status.value} booking cannot be cancelled", field="id")
+        booking.status = BookingStatus.CANCELLED
+        booking.updated_at = utcnow()
+    return booking

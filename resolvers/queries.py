@@ -1,0 +1,165 @@
+"""Scoped reads behind the root query fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, false, or_, select
+
+from basics.errors import NotFound
+from basics.ids import decode_id
+from basics.principal import PrincipalKind
+from resolvers import validation
+from resolvers.context import RequestContext
+from resolvers.pagination import Page, SortKey, paginate
+from store.models import (
+    Booking,
+    BookingStatus,
+    Customer,
+    Document,
+    DocumentKind,
+    Service,
+    Tenant,
+    Vehicle,
+)
+
+M = TypeVar("M", Tenant, Service, Customer, Vehicle, Booking, Document)
+
+BOOKING_ORDER = SortKey(Booking.starts_at, Booking.id, is_datetime=True)
+CUSTOMER_ORDER = SortKey(Customer.name, Customer.id)
+VEHICLE_ORDER = SortKey(Vehicle.registration, Vehicle.id, nullable=True)
+DOCUMENT_ORDER = SortKey(Document.issued_at, Document.id, is_datetime=True)
+MAX_SEARCH_LENGTH = 100
+
+
+async def load_one(ctx: RequestContext, model: type[M], global_id: str, *, field: str = "id") -> M:
+    """One row by global id, inside the caller's scope, or ``NOT_FOUND``.
+
+    A row of another tenant and a row that never existed give the same answer.
+    """
+    key = decode_id(field, global_id, model.__name__)
+    row = await ctx.loaders.by_id(model).load(key)
+    if row is None:
+        raise NotFound(f"{model.__name__} not found", field=field)
+    return row
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    starts_from: datetime | None = None
+    starts_before: datetime | None = None
+    statuses: tuple[BookingStatus, ...] = ()
+    customer_id: str | None = None
+    vehicle_id: str | None = None
+
+
+async def list_bookings(
+    ctx: RequestContext, flt: BookingFilter, first: int | None, after: str | None
+) -> Page[Booking]:
+    statement = select(Booking).where(ctx.loaders.scope(Booking))
+    if flt.starts_from is not None:
+        statement = statement.where(
+            Booking.starts_at >= validation.aware("filter.startsFrom", flt.starts_from)
+        )
+    if flt.starts_before is not None:
+        statement = statement.where(
+            Booking.starts_at < validation.aware("filter.startsBefore", flt.starts_before)
+        )
+    if flt.statuses:
+        statement = statement.where(Booking.status.in_(flt.statuses))
+    if flt.customer_id is not None:
+        key = decode_id("filter.customerId", flt.customer_id, "Customer")
+        statement = statement.where(Booking.customer_id == key)
+    if flt.vehicle_id is not None:
+        key = decode_id("filter.vehicleId", flt.vehicle_id, "Vehicle")
+        statement = statement.where(Booking.vehicle_id == key)
+    return await paginate(
+        ctx.session, statement, BOOKING_ORDER, first=ctx.page_size(first), after=after
+    )
+
+
+def _like_pattern(field: str, search: str) -> str:
+    term = validation.text(field, search, max_length=MAX_SEARCH_LENGTH)
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+async def list_customers(
+    ctx: RequestContext, search: str | None, first: int | None, after: str | None
+) -> Page[Customer]:
+    """Customers, optionally matching ``search`` in name, email, phone or a vehicle's plate.
+
+    Only fields the caller may read are searched: otherwise a search would
+    answer what the field policy hides (an inspector probing for an email, a
+    reminder service learning who owns a plate).
+    """
+    statement = select(Customer).where(ctx.loaders.scope(Customer))
+    if search is not None:
+        pattern = _like_pattern("search", search)
+        digits = "".join(ch for ch in search if ch.isdigit())
+        conditions: list[ColumnElement[bool]] = []
+        if _may_search(ctx, "Customer", "name"):
+            conditions.append(Customer.name.ilike(pattern, escape="\\"))
+        if _may_search(ctx, "Customer", "email"):
+            conditions.append(Customer.email.like(pattern, escape="\\"))
+        if validation.looks_like_registration(search) and _may_search(
+            ctx, "Vehicle", "registration"
+        ):
+            # Owners of the plate in the caller's scope: an IN over the
+            # (tenant, registration) index. A correlated EXISTS here became a
+            # scan of every vehicle on PostgreSQL, growing with all tenants.
+            plate = validation.registration("search", search)
+            owners = select(Vehicle.owner_id).where(
+                ctx.loaders.scope(Vehicle), Vehicle.registration == plate
+            )
+            conditions.append(Customer.id.in_(owners))
+        if len(digits) >= 4 and _may_search(ctx, "Customer", "phone"):
+            conditions.append(Customer.phone.like(f"%{digits}%"))
+        statement = statement.where(or_(false(), *conditions))
+    return await paginate(
+        ctx.session, statement, CUSTOMER_ORDER, first=ctx.page_size(first), after=after
+    )
+
+
+def _may_search(ctx: RequestContext, type_name: str, field_name: str) -> bool:
+    """Whether the caller may read the field on the rows a search returns."""
+    relation = "self" if ctx.principal.kind is PrincipalKind.SUBJECT else "tenant"
+    return ctx.decisions.allows_field(type_name, field_name, relation)
+
+
+async def list_vehicles(
+    ctx: RequestContext, search: str | None, first: int | None, after: str | None
+) -> Page[Vehicle]:
+    statement = select(Vehicle).where(ctx.loaders.scope(Vehicle))
+    if search is not None:
+        term = validation.text("search", search, max_length=MAX_SEARCH_LENGTH)
+        normalised = term.replace(" ", "").replace("-", "").upper()
+        conditions = [
+            column == normalised
+            for column, name in ((Vehicle.registration, "registration"), (Vehicle.vin, "vin"))
+            if _may_search(ctx, "Vehicle", name)
+        ]
+        statement = statement.where(or_(false(), *conditions))
+    return await paginate(
+        ctx.session, statement, VEHICLE_ORDER, first=ctx.page_size(first), after=after
+    )
+
+
+async def list_documents(
+    ctx: RequestContext, kind: DocumentKind | None, first: int | None, after: str | None
+) -> Page[Document]:
+    statement = select(Document).where(ctx.loaders.scope(Document))
+    if kind is not None:
+        statement = statement.where(Document.kind == kind)
+    return await paginate(
+        ctx.session, statement, DOCUMENT_ORDER, first=ctx.page_size(first), after=after
+    )
+
+
+async def tenant_by_slug(ctx: RequestContext, slug: str) -> Tenant | None:
+    if len(slug) > 63:
+        return None
+    result = await ctx.session.execute(select(Tenant).where(Tenant.slug == slug))
+    return result.scalar_one_or_none()

@@ -1,0 +1,94 @@
+"""Schema extensions: error codes and masking, and the end of each request's session."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from basics.request_facts import note_request
+
+if TYPE_CHECKING:
+    from resolvers.context import RequestContext
+
+logger = logging.getLogger("basics.errors")
+
+INTERNAL_MESSAGE = "Internal server error"
+
+
+def _operation_type(execution_context: Any) -> str | None:
+    try:
+        return str(execution_context.operation_type.value)
+    except (AttributeError, RuntimeError, ValueError):
+        return None
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class ErrorCodes(SchemaExtension):
+    """Every error leaves with a code; unexpected ones lose their message and trace.
+
+    Errors the service raised on purpose keep their code. Unexpected exceptions
+    become ``INTERNAL_SERVER_ERROR`` with the request id, so no SQL or stack
+    trace reaches the client; the full error is logged under that id.
+    """
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        result = self.execution_context.result
+        context: RequestContext | None = self.execution_context.context
+        if context is not None and context.request is not None:
+            note_request(
+                context.request.scope,
+                operation=self.execution_context.operation_name,
+                operation_type=_operation_type(self.execution_context),
+                error_codes=sorted(
+                    {str((e.extensions or {}).get("code", "BAD_USER_INPUT")) for e in result.errors}
+                )
+                if result is not None and result.errors
+                else [],
+            )
+        if result is None or not result.errors:
+            return
+        request_id = context.request_id if context is not None else None
+        cleaned: list[GraphQLError] = []
+        for error in result.errors:
+            if _is_unexpected(error):
+                logger.error(
+                    "unexpected error (request %s) at %s",
+                    request_id,
+                    error.path,
+                    exc_info=error.original_error,
+                )
+                cleaned.append(
+                    GraphQLError(
+                        INTERNAL_MESSAGE,
+                        nodes=error.nodes,
+                        path=error.path,
+                        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+                    )
+                )
+                continue
+            extensions = dict(error.extensions or {})
+            extensions.setdefault("code", "BAD_USER_INPUT")
+            error.extensions = extensions
+            cleaned.append(error)
+        result.errors = cleaned
+
+
+class CloseSession(SchemaExtension):
+    """Return the request's read session to the pool when the operation ends."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            context: RequestContext | None = self.execution_context.context
+            if context is not None:
+                await context.session.close()

@@ -1,0 +1,182 @@
+"""Authorization at execution: the static check and the field guard.
+
+1. Before any resolver runs, the operation is walked (``authz.operation_check``)
+   against the caller's decisions. In the ``reject`` style any denied field
+   refuses the whole operation with one ``FORBIDDEN`` listing every denied path;
+   writes are refused that way in either style, since a write cannot be partial.
+2. While the operation executes, one middleware checks each field of each row
+   against the row's relation to the caller. In the ``partial`` style that is
+   what nulls denied fields. In both styles it is the defence in depth: a row
+   that no relation connects to the caller (a resolver bug) is never shown,
+   and the event is logged.
+
+The middleware is one dict lookup per field, with no Casbin call: decisions are
+memoised per policy version and role set (``authz.decisions``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from graphql import ExecutionResult, FragmentDefinitionNode, GraphQLError, OperationDefinitionNode
+from strawberry.extensions import SchemaExtension
+
+from authz.operation_check import Denial, OperationTooComplex, denied_fields
+from authz.relations import possible_relations, relation_of, subject_of
+from basics.errors import BadUserInput, Forbidden
+from basics.principal import DenialStyle
+from privacy.recipients import record_partner_reads
+from resolvers.context import RequestContext
+from store.models import Base
+
+security_log = logging.getLogger("tenantgraph.security")
+
+ROOT_TYPES = ("Query", "Mutation")
+# Marks a row whose relation has not been computed yet in this request.
+_UNKNOWN: Any = object()
+ROOT_RELATION = "public"
+
+
+def _operation(
+    document: Any, operation_name: str | None
+) -> tuple[OperationDefinitionNode | None, dict[str, FragmentDefinitionNode]]:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    if operation_name is None:
+        return (operations[0] if len(operations) == 1 else None), fragments
+    for operation in operations:
+        if operation.name is not None and operation.name.value == operation_name:
+            return operation, fragments
+    return None, fragments
+
+
+def forbidden_error(denials: list[Denial]) -> GraphQLError:
+    paths = [d.path for d in denials]
+    return Forbidden(
+        f"not allowed to {'write' if any(d.action == 'write' for d in denials) else 'read'}: "
+        + ", ".join(paths),
+        deniedPaths=paths,
+        deniedFields=sorted({d.coordinate for d in denials}),
+    )
+
+
+# Fields of a person's rows that carry nothing about the person.
+_NOT_PERSONAL_FIELDS = frozenset({"id", "tenant", "service"})
+
+
+def _note_partner_read(
+    reads: dict[str, set[str]], row: Base, coordinate: str, field_name: str
+) -> None:
+    """Remember which personal field of which customer a partner is being sent."""
+    if field_name in _NOT_PERSONAL_FIELDS:
+        return
+    customer_id = subject_of(row)
+    if customer_id is not None:
+        reads.setdefault(customer_id, set()).add(coordinate)
+
+
+class FieldGuard(SchemaExtension):
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        context: RequestContext = self.execution_context.context
+        principal = context.principal
+        if context.partner_reads and principal.api_key_id and principal.tenant_id:
+            await record_partner_reads(
+                context.sessions,
+                tenant_id=principal.tenant_id,
+                api_key_id=principal.api_key_id,
+                reads=context.partner_reads,
+            )
+
+    def on_execute(self) -> Iterator[None]:
+        context: RequestContext = self.execution_context.context
+        document = self.execution_context.graphql_document
+        operation, fragments = (
+            _operation(document, self.execution_context.operation_name)
+            if document is not None
+            else (None, {})
+        )
+        if operation is not None:
+            denials = self._static_denials(context, operation, fragments)
+            if isinstance(denials, GraphQLError):
+                self.execution_context.result = ExecutionResult(data=None, errors=[denials])
+            else:
+                reject_all = context.principal.denial_style is DenialStyle.REJECT
+                refuse = [d for d in denials if reject_all or d.action == "write"]
+                if refuse:
+                    self.execution_context.result = ExecutionResult(
+                        data=None, errors=[forbidden_error(refuse)]
+                    )
+        yield
+
+    def _static_denials(
+        self,
+        context: RequestContext,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> list[Denial] | GraphQLError:
+        decisions = context.decisions
+        principal = context.principal
+
+        def allowed(coordinate: str, action: str, type_name: str) -> bool:
+            if action == "write" or type_name in ROOT_TYPES:
+                return decisions.allows(coordinate, action, ROOT_RELATION)
+            return decisions.allows_any(
+                coordinate, action, possible_relations(principal, type_name)
+            )
+
+        try:
+            return denied_fields(
+                self.execution_context.schema._schema,
+                operation,
+                fragments,
+                dict(self.execution_context.variables or {}),
+                allowed,
+            )
+        except OperationTooComplex:
+            return BadUserInput("query", "selects too many fields")
+
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        if isinstance(root, Base):
+            field_name: str = info.field_name
+            if not field_name.startswith("__"):
+                self._check_row_field(root, info, field_name)
+        elif root is None and info.parent_type.name in ROOT_TYPES:
+            context: RequestContext = info.context
+            action = "write" if info.parent_type.name == "Mutation" else "read"
+            coordinate = f"{info.parent_type.name}.{info.field_name}"
+            if not context.decisions.allows(coordinate, action, ROOT_RELATION):
+                raise Forbidden(f"not allowed to {action} {coordinate}")
+        return _next(root, info, *args, **kwargs)
+
+    def _check_row_field(self, root: Base, info: Any, field_name: str) -> None:
+        """The hot path: one memoised relation per row, one dict lookup per field."""
+        context: RequestContext = info.context
+        relations = context.row_relations
+        key = id(root)
+        relation = relations.get(key, _UNKNOWN)
+        if relation is _UNKNOWN:
+            relation = relation_of(root, context.principal, context.own_customer_ids)
+            if relation is None and getattr(root, "id", None) in context.created_for_caller:
+                relation = "self"
+            relations[key] = relation
+        if relation is None:
+            security_log.warning(
+                "field guard: %s row outside the caller's scope at %s (request %s, %s)",
+                type(root).__name__,
+                info.path.as_list(),
+                context.request_id,
+                context.principal.actor,
+            )
+            raise Forbidden("not allowed to read this object")
+        type_name: str = info.parent_type.name
+        if not context.decisions.allows_field(type_name, field_name, relation):
+            raise Forbidden(f"not allowed to read {type_name}.{field_name}")
+        if context.partner_reads is not None:
+            _note_partner_read(context.partner_reads, root, f"{type_name}.{field_name}", field_name)
