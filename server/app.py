@@ -35,6 +35,7 @@ from basics.principal import ANONYMOUS, Principal, PrincipalKind
 from basics.request_facts import note_request, request_state
 from basics.settings import Settings, get_settings
 from identity.authenticate import authenticate
+from pages.routes import PAGE_ROUTES
 from resolvers.context import RequestContext
 from resolvers.downloads import document_download
 from resolvers.validation import has_unsafe_characters
@@ -352,6 +353,7 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *PAGE_ROUTES,
         ],
         middleware=[
             Middleware(Observability, metrics=metrics, production=settings.is_production),
