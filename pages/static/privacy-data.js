@@ -75,8 +75,11 @@
       const categories = f.categories.map((c) => term("category.", c)).join(", ");
       for (const p of f.purposes) rows.push([term("entity.", f.entity), categories, ...purposeText(p)]);
     }
-    return table(t("privacy.facts"), [t("privacy.col.record"), t("privacy.col.categories"), t("privacy.col.purpose"),
-      t("privacy.col.description"), t("privacy.col.legalBasis"), t("privacy.col.retention")], rows);
+    return el("details", { class: "facts" }, [
+      el("summary", { text: t("privacy.facts") }),
+      table(t("privacy.facts"), [t("privacy.col.record"), t("privacy.col.categories"), t("privacy.col.purpose"),
+        t("privacy.col.description"), t("privacy.col.legalBasis"), t("privacy.col.retention")], rows),
+    ]);
   }
 
   function recipientsTable(recipients) {
