@@ -75,11 +75,11 @@ class DemoServer:
         )
         return done.stdout
 
-    def login_code(self, email: str) -> str:
-        """The newest one-time code mailed to ``email``, as a person reads it: ``tenantgraph outbox``."""
+    def code_sent_to(self, address: str, channel: str = "email") -> str:
+        """The newest one-time code sent to ``address``, read as a developer does: ``tenantgraph outbox``."""
         printed = self.cli("outbox")
-        blocks = [b for b in printed.split("--- ") if b.startswith(f"email to {email} ")]
-        assert blocks, f"no message to {email} in the outbox:\n{printed}"
+        blocks = [b for b in printed.split("--- ") if b.startswith(f"{channel} to {address} ")]
+        assert blocks, f"no message to {address} in the outbox:\n{printed}"
         found = re.search(r"\b(\d{6})\b", blocks[-1].split("\n", 1)[1])
         assert found, f"no six-digit code in: {blocks[-1]}"
         return found.group(1)

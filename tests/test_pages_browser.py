@@ -214,7 +214,7 @@ def test_portal_two_businesses_export_and_erasure(
     sent = visible(driver, "#login-sent").text
     assert DEMO_SUBJECT in sent and "10 minutter" in sent
     screenshot(driver, "privacy-code-da")
-    code = server.login_code(DEMO_SUBJECT)
+    code = server.code_sent_to(DEMO_SUBJECT)
     driver.find_element(By.ID, "login-code").send_keys(code, Keys.ENTER)
     visible(driver, "#account")
     wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "article.controller")) == 2)
@@ -251,6 +251,14 @@ def test_portal_two_businesses_export_and_erasure(
     driver.find_element(By.ID, "rect-postalCode").send_keys("12", Keys.ENTER)
     assert "postalCode" in visible(driver, "#error-rect-postalCode").text
     driver.find_element(By.ID, "rect-postalCode").clear()
+    # A new phone number takes the code sent to it.
+    driver.find_element(By.ID, "rect-phone").send_keys("22 33 44 55", Keys.ENTER)
+    assert "Telefon" in visible(driver, "#confirm-text").text
+    assert driver.switch_to.active_element.get_attribute("id") == "confirm-code"
+    code = server.code_sent_to("+4522334455", channel="sms")
+    driver.find_element(By.ID, "confirm-code").send_keys(code, Keys.ENTER)
+    assert shows(driver, "rectify-result", "Rettet: Telefon")
+    shows(driver, "controllers", "+4522334455")
 
     # Erasure at one business: the preview first, then the receipt.
     select = driver.find_element(By.ID, "erasure-business")

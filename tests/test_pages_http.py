@@ -152,3 +152,30 @@ async def test_a_page_is_the_same_for_every_caller_and_holds_no_personal_data(
             assert response.status_code == 200
             bodies.add(response.text)
         assert len(bodies) == 1, f"{path} differs by caller"
+
+
+def test_the_catalogues_translate_every_term_of_the_data_map() -> None:
+    """The portal shows the API's Art. 15(1) terms in the page's language: none may be missing."""
+    from privacy.access import ENTITY_TABLES, RIGHTS, SOURCES
+    from store.data_map import Category, Purpose
+
+    for language in ("da", "en"):
+        messages = json.loads(
+            resources.files("pages").joinpath("messages", f"{language}.json").read_text("utf-8")
+        )
+        wanted = {f"right.{i}" for i in range(len(RIGHTS))}
+        wanted |= {f"entity.{entity}" for entity in ENTITY_TABLES}
+        wanted |= {f"source.{via.value}" for via in SOURCES}
+        wanted |= {
+            f"category.{c.value}"
+            for c in Category
+            if c not in (Category.IDENTIFIER, Category.NON_PERSONAL)
+        }
+        for purpose in Purpose:
+            if purpose is not Purpose.OPERATION:
+                key = f"purpose.{purpose.value}"
+                wanted |= {key, f"{key}.description", f"{key}.legalBasis", f"{key}.retention"}
+        assert wanted <= set(messages), (language, sorted(wanted - set(messages)))
+        assert f"right.{len(RIGHTS)}" not in messages
+        if language == "en":  # the English list is the API's, so a reordering shows here
+            assert [messages[f"right.{i}"] for i in range(len(RIGHTS))] == RIGHTS

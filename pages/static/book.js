@@ -244,7 +244,10 @@
   document.getElementById("details-back").addEventListener("click", () => {
     show("details-section", false);
     show("services-section", true);
-    if (state.service) loadSlots();
+    if (state.service) {
+      state.from = state.from || new Date();
+      loadSlots();
+    }
   });
   start();
 })();
