@@ -101,6 +101,13 @@ async def test_every_page_has_a_strict_csp_and_loads_only_from_its_own_origin(
         # The one inline block is data for the scripts, which a browser does not run.
         assert tag == "script" and attributes.get("type") == "application/json"
     assert _foreign_urls(response.text) == set()
+    # Every field has a label that names it.
+    labelled = {a.get("for") for tag, a in page.tags if tag == "label"}
+    for tag, attributes in page.tags:
+        if tag in ("input", "select", "textarea") and attributes.get("type") != "hidden":
+            assert attributes.get("id") in labelled, (
+                f"<{tag} id={attributes.get('id')}> has no label"
+            )
 
 
 async def test_scripts_styles_and_icon_are_served_and_name_no_other_origin(
