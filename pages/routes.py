@@ -46,6 +46,11 @@ async def privacy(request: Request) -> Response:
     return render_page("privacy.html", _language(request), request.url.path)
 
 
+# Each door of this package with its authorization, for a registry of doors to read.
+DOORS: dict[str, str] = {
+    path: AUTHORIZATION for path in ("/", "/book/{slug}", "/privacy", "/privatliv", "/static")
+}
+
 PAGE_ROUTES: list[BaseRoute] = [
     Route("/", index, methods=["GET"]),
     Route("/book/{slug}", book, methods=["GET"]),

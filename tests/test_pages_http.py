@@ -125,6 +125,14 @@ async def test_scripts_styles_and_icon_are_served_and_name_no_other_origin(
     assert (await client.get("/static/../routes.py")).status_code == 404
 
 
+def test_every_page_route_declares_its_authorization() -> None:
+    from pages.routes import DOORS, PAGE_ROUTES
+
+    paths = {getattr(route, "path", None) for route in PAGE_ROUTES}
+    assert paths == set(DOORS)
+    assert all("no data read" in declared for declared in DOORS.values())
+
+
 def test_both_catalogues_hold_every_text_the_pages_use() -> None:
     folder = resources.files("pages")
     da = json.loads(folder.joinpath("messages", "da.json").read_text("utf-8"))
