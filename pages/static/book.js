@@ -205,6 +205,8 @@
     show("resume", true);
     document.getElementById("resume-continue").addEventListener("click", () => {
       state.service = state.tenant.services.find((s) => draft.service && s.id === draft.service.id) || null;
+      const radio = state.service && document.querySelector(`#services input[value="${CSS.escape(state.service.id)}"]`);
+      if (radio) radio.checked = true;
       showDetails(draft);
     });
     document.getElementById("resume-other").addEventListener("click", () => {
