@@ -1,4 +1,4 @@
-"""GraphQL errors with the codes of the public contract (DESIGN §6)."""
+"""GraphQL errors with the codes clients rely on (`errors[].extensions.code`, see README)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``tenantgraph`` command line (DESIGN §6)."""
+"""The ``tenantgraph`` command line: serve, seed, tokens, keys, policy, privacy and upkeep."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ FIELDS: dict[str, list[str]] = {
 ALL = {t: set(f) for t, f in FIELDS.items()}
 NONE: dict[str, set[str]] = {t: set() for t in FIELDS}
 
-# What each role may read on rows it relates to (DESIGN §2 and the README table).
+# What each role may read on rows it relates to (the README's role table).
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "tenant_admin": ALL,
     "staff": ALL,
