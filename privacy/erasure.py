@@ -61,6 +61,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from audit import trail as audit
 from basics.ids import encode_id
+from bookings.references import REFERENCE_ALPHABET as _REFERENCE_ALPHABET
 from privacy import codes
 from store.data_map import DATA_MAP, Erasure, RowErasure
 from store.engine import write_transaction
@@ -110,7 +111,6 @@ PRIVACY_REQUEST_NOTE = "GDPR Art. 5(2) and Art. 12: kept, without the link, as p
 # What an anonymised booking's reference becomes: random, so it links to nothing,
 # and recognisable, so staff see at once that the booking was anonymised.
 ANONYMOUS_REFERENCE_PREFIX = "ANON-"
-_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 # What a kept text column becomes when it happens to name the person.
 SCRUBBED = "erased"
 

@@ -4,8 +4,8 @@ Every write first bumps the service's ``booking_lock`` counter. On PostgreSQL
 that takes the service row's lock; on SQLite the write transaction already
 holds the database's write lock. Either way, two bookings for the same service
 are checked and inserted one after the other, so the capacity check cannot race.
-The count includes the live holds of online drafts (``resolvers.availability``),
-which are taken under the same lock.
+The count includes the live holds of online drafts; the counting and the lock
+are the booking rules of ``bookings.capacity``, shared with online booking.
 
 Staff bookings stay inside the tenant's opening hours, like online ones; a
 tenant that has set no opening hours takes staff bookings at any time (online
@@ -15,17 +15,19 @@ anyway, with ``overbook: true``, and that is audited.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.trail import record, record_write
 from authz.writes import require_writer
 from basics.errors import BadUserInput, Conflict, Forbidden, NotFound
 from basics.ids import decode_id
-from resolvers import availability, validation
+from bookings import capacity
+from bookings.references import unused_reference
+from bookings.slots import BOOKABLE_AHEAD, within_opening_hours
+from resolvers import validation
 from resolvers.context import RequestContext
 from resolvers.customer_writes import ensure_not_restricted
 from store.engine import write_transaction
@@ -41,16 +43,8 @@ from store.models import (
 )
 from store.types import utcnow
 
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 STAFF_BOOKING_CHANNELS = (BookingChannel.PHONE, BookingChannel.STAFF)
 MAX_NOTES_LENGTH = 2000
-LATEST_BOOKING_AHEAD = timedelta(days=2 * 365)
-
-
-def new_reference() -> str:
-    """A short human-readable reference without look-alike characters (no 0/O, 1/I)."""
-    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-    return f"{chars[:4]}-{chars[4:]}"
 
 
 def _check_start(field: str, starts_at: datetime) -> datetime:
@@ -58,20 +52,15 @@ def _check_start(field: str, starts_at: datetime) -> datetime:
     now = utcnow()
     if starts_at < now:
         raise BadUserInput(field, "must be in the future")
-    if starts_at > now + LATEST_BOOKING_AHEAD:
+    if starts_at > now + BOOKABLE_AHEAD:
         raise BadUserInput(field, "must be within two years")
     return starts_at
 
 
 async def _lock_service(tx: AsyncSession, tenant_id: str, service_id: str, field: str) -> Service:
-    bumped = await tx.execute(
-        update(Service)
-        .where(Service.id == service_id, Service.tenant_id == tenant_id)
-        .values(booking_lock=Service.booking_lock + 1)
-    )
-    if bumped.rowcount == 0:  # type: ignore[attr-defined]
+    service = await capacity.lock_service(tx, tenant_id, service_id)
+    if service is None:
         raise NotFound("Service not found", field=field)
-    service = (await tx.execute(select(Service).where(Service.id == service_id))).scalar_one()
     if not service.active:
         raise BadUserInput(field, "is not bookable")
     return service
@@ -89,10 +78,9 @@ async def _ensure_capacity(
 ) -> bool:
     """Refuse a booking that would put more active bookings and live holds in a slot
     than its capacity, unless ``overbook``; return whether the slot was already full."""
-    occupied = await availability.count_occupied(
-        tx, service.id, starts_at, ends_at, now=utcnow(), ignore_booking_id=ignore_booking_id
+    full = await capacity.slot_is_full(
+        tx, service, starts_at, ends_at, now=utcnow(), ignore_booking_id=ignore_booking_id
     )
-    full = occupied >= service.capacity_per_slot
     if full and not overbook:
         raise Conflict(f"{field}: the slot is fully booked", field=field)
     return full
@@ -107,7 +95,7 @@ async def _ensure_open(
             select(Tenant.opening_hours, Tenant.timezone).where(Tenant.id == tenant_id)
         )
     ).one()
-    if tenant.opening_hours and not availability.within_opening_hours(
+    if tenant.opening_hours and not within_opening_hours(
         tenant.opening_hours, tenant.timezone, starts_at, ends_at
     ):
         raise BadUserInput(field, "is outside the opening hours")
@@ -153,17 +141,7 @@ async def create_booking(
             raise NotFound("Customer not found", field="input.customerId")
         ensure_not_restricted(customer, "input.customerId")
         if vehicle_key is not None:
-            vehicle = (
-                await tx.execute(
-                    select(Vehicle.owner_id).where(
-                        Vehicle.id == vehicle_key, Vehicle.tenant_id == tenant_id
-                    )
-                )
-            ).first()
-            if vehicle is None:
-                raise NotFound("Vehicle not found", field="input.vehicleId")
-            if vehicle.owner_id not in (None, customer_key):
-                raise BadUserInput("input.vehicleId", "must belong to the booking's customer")
+            await _check_vehicle(tx, tenant_id, vehicle_key, customer_key)
         ends_at = starts_at + timedelta(minutes=service.duration_minutes)
         await _ensure_open(tx, tenant_id, starts_at, ends_at, "input.startsAt")
         overbooked = await _ensure_capacity(
@@ -177,7 +155,7 @@ async def create_booking(
             starts_at=starts_at,
             ends_at=ends_at,
             status=BookingStatus.CONFIRMED,
-            reference=await _unused_reference(tx, tenant_id),
+            reference=await unused_reference(tx, tenant_id),
             customer_notes=notes,
             internal_notes=internal,
             price_ore=service.price_ore,
@@ -186,39 +164,53 @@ async def create_booking(
         )
         tx.add(booking)
         await tx.flush()
-        written = ["customer_id", "service_id", "starts_at", "ends_at", "price_ore"]
-        written += [
-            name
-            for name, value in (
-                ("vehicle_id", vehicle_key),
-                ("customer_notes", notes),
-                ("internal_notes", internal),
-            )
-            if value
-        ]
-        await record_write(tx, ctx.principal, "booking.create", booking, written)
-        if overbooked:
-            await record(
-                tx,
-                tenant_id=tenant_id,
-                actor=ctx.principal.actor,
-                action="booking.overbook",
-                entity_type="Booking",
-                entity_id=booking.id,
-                fields=["starts_at", "ends_at"],
-                details={"overbook": True},
-            )
+        await _record_create(ctx, tx, booking, overbooked=overbooked)
     return booking
 
 
-async def _unused_reference(tx: AsyncSession, tenant_id: str) -> str:
-    while True:
-        reference = new_reference()
-        taken = await tx.execute(
-            select(Booking.id).where(Booking.tenant_id == tenant_id, Booking.reference == reference)
+async def _check_vehicle(
+    tx: AsyncSession, tenant_id: str, vehicle_key: str, customer_key: str
+) -> None:
+    """The booked vehicle is the tenant's and, when it has an owner, the customer's."""
+    vehicle = (
+        await tx.execute(
+            select(Vehicle.owner_id).where(
+                Vehicle.id == vehicle_key, Vehicle.tenant_id == tenant_id
+            )
         )
-        if taken.first() is None:
-            return reference
+    ).first()
+    if vehicle is None:
+        raise NotFound("Vehicle not found", field="input.vehicleId")
+    if vehicle.owner_id not in (None, customer_key):
+        raise BadUserInput("input.vehicleId", "must belong to the booking's customer")
+
+
+async def _record_create(
+    ctx: RequestContext, tx: AsyncSession, booking: Booking, *, overbooked: bool
+) -> None:
+    """Audit the new booking by the fields it was given; an overbooking on its own too."""
+    written = ["customer_id", "service_id", "starts_at", "ends_at", "price_ore"]
+    written += [
+        name
+        for name, value in (
+            ("vehicle_id", booking.vehicle_id),
+            ("customer_notes", booking.customer_notes),
+            ("internal_notes", booking.internal_notes),
+        )
+        if value
+    ]
+    await record_write(tx, ctx.principal, "booking.create", booking, written)
+    if overbooked:
+        await record(
+            tx,
+            tenant_id=booking.tenant_id,
+            actor=ctx.principal.actor,
+            action="booking.overbook",
+            entity_type="Booking",
+            entity_id=booking.id,
+            fields=["starts_at", "ends_at"],
+            details={"overbook": True},
+        )
 
 
 async def _scoped_booking(tx: AsyncSession, tenant_id: str, key: str) -> Booking:

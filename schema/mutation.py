@@ -10,7 +10,6 @@ from starlette.datastructures import UploadFile
 
 from resolvers import booking_writes, customer_writes, document_writes
 from schema.admin import AdminMutation, ApiKeyMutation
-from schema.booking_online import OnlineBookingMutation
 from schema.context import Info
 from schema.erasure import ErasureMutation
 from schema.inputs import (
@@ -22,6 +21,7 @@ from schema.inputs import (
     UpdateVehicleInput,
     provided,
 )
+from schema.online_booking import OnlineBookingMutation
 from schema.portal import PortalMutation
 from schema.privacy import PrivacyMutation
 from schema.types import Booking, Customer, Document, Vehicle

@@ -8,12 +8,12 @@ from basics.errors import NotFound
 from basics.ids import decode_any
 from resolvers import queries
 from schema.admin import AdminQuery, ApiKeyQuery
-from schema.booking_online import OnlineBookingQuery
 from schema.connection import Connection, connection_from_page
 from schema.context import Info
 from schema.enums import DocumentKind
 from schema.erasure import ErasureQuery
 from schema.inputs import BookingFilter
+from schema.online_booking import OnlineBookingQuery
 from schema.portal import PortalQuery
 from schema.privacy import PrivacyQuery
 from schema.types import Booking, Customer, Document, Node, Tenant, Vehicle, Viewer

@@ -67,7 +67,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _seed(settings: Settings) -> str:
-    from store.demo import seed_demo
+    from demo import seed_demo
 
     summary = _with_sessions(settings, seed_demo)
     if not summary.created:
@@ -226,9 +226,9 @@ def _parse_now(value: str | None) -> datetime:
 
 
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> None:
+    from bookings.holds import purge_expired_drafts
     from privacy.erasure import engine_of, flush_erased_pages
     from privacy.retention import PurgeReport, purge
-    from resolvers.online_booking import purge_expired_drafts
 
     now = _parse_now(args.now)
 

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 
 from basics.ids import decode_id
 from basics.settings import Settings
-from resolvers.online_booking import purge_expired_drafts
+from bookings.holds import purge_expired_drafts
 from server.app import create_app
 from store.engine import create_sessionmaker
 from store.models import (
