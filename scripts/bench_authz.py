@@ -98,11 +98,11 @@ from strawberry.extensions import SchemaExtension
 
 from authz.decisions import Authorizer
 from basics.settings import Settings
+from demo import DEMO_TENANT_SLUGS, seed_demo
 from identity.tokens import staff_token
 from schema.guard import FieldGuard
 from server.app import create_app
 from store import models
-from store.demo import DEMO_TENANT_SLUGS, seed_demo
 from store.engine import create_engine, create_sessionmaker
 from store.migrate import upgrade
 

@@ -58,8 +58,8 @@ from sqlalchemy.engine import make_url
 
 from basics.ids import encode_id
 from basics.settings import Settings
+from demo import DEMO_TENANT_SLUGS, seed_demo
 from identity import tokens
-from store.demo import DEMO_TENANT_SLUGS, seed_demo
 from store.engine import create_engine, create_sessionmaker
 from store.migrate import upgrade
 from store.models import Booking, Customer, Service, Tenant

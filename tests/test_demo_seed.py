@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from store.demo import DEMO_SUBJECT_EMAIL, DEMO_TENANT_SLUGS, DemoSummary, seed_demo
+from demo import DEMO_SUBJECT_EMAIL, DEMO_TENANT_SLUGS, DemoSummary, seed_demo
 from store.engine import create_engine, create_sessionmaker
 from store.migrate import upgrade
 from store.models import (
