@@ -21,17 +21,11 @@ from starlette.applications import Starlette
 
 from basics.ids import encode_id
 from basics.principal import STAFF_ROLES
+from demo.rows import Rows
 from identity import tokens
 from store.engine import create_sessionmaker
-from store.models import (
-    ACTIVE_BOOKING_STATUSES,
-    Booking,
-    BookingDraft,
-    Service,
-    Tenant,
-    TenantKind,
-)
-from store.types import new_id, utcnow
+from store.models import ACTIVE_BOOKING_STATUSES, Booking, BookingDraft, TenantKind
+from store.types import utcnow
 from tests.conftest import Backend
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -74,48 +68,39 @@ async def open_shop(
     """A tenant with opening hours and services ``{key: (minutes, capacity)}``."""
     services = services if services is not None else {"main": (30, 1), "pair": (30, 2)}
     slug = f"{label}-{uuid.uuid4().hex[:8]}"
-    async with create_sessionmaker(backend.engine)() as session, session.begin():
-        tenant = Tenant(
-            id=new_id(),
-            slug=slug,
-            name=label.title(),
-            kind=TenantKind.INSPECTION_STATION,
-            timezone=timezone,
-            opening_hours=SHOP_HOURS if hours is None else hours,
-        )
-        session.add(tenant)
-        await session.flush()
-        rows = {
-            key: Service(
-                id=new_id(),
-                tenant_id=tenant.id,
-                name=f"Ydelse {key}",
-                duration_minutes=minutes,
-                price_ore=50000,
-                capacity_per_slot=capacity,
-            )
-            for key, (minutes, capacity) in services.items()
-        }
-        rows["retired"] = Service(
-            id=new_id(),
-            tenant_id=tenant.id,
-            name="Gammel ydelse",
-            duration_minutes=30,
-            price_ore=10000,
-            capacity_per_slot=1,
-            active=False,
-        )
-        session.add_all(rows.values())
-    return Shop(
-        id=tenant.id,
+    rows = Rows()
+    tenant_id = rows.tenant(
         slug=slug,
-        services={key: encode_id("Service", s.id) for key, s in rows.items()},
-        raw_services={key: s.id for key, s in rows.items()},
+        name=label.title(),
+        kind=TenantKind.INSPECTION_STATION,
+        timezone=timezone,
+        opening_hours=SHOP_HOURS if hours is None else hours,
+    )
+    ids = {
+        key: rows.service(
+            tenant_id,
+            name=f"Ydelse {key}",
+            duration_minutes=minutes,
+            price_ore=50000,
+            capacity_per_slot=capacity,
+        )
+        for key, (minutes, capacity) in services.items()
+    }
+    ids["retired"] = rows.service(
+        tenant_id, name="Gammel ydelse", duration_minutes=30, price_ore=10000, active=False
+    )
+    async with create_sessionmaker(backend.engine)() as session, session.begin():
+        await rows.insert(session)
+    return Shop(
+        id=tenant_id,
+        slug=slug,
+        services={key: encode_id("Service", service) for key, service in ids.items()},
+        raw_services=dict(ids),
         tokens={
             role: tokens.staff_token(
                 backend.settings,
                 subject=f"{role}@{slug}",
-                tenant_id=tenant.id,
+                tenant_id=tenant_id,
                 tenant_slug=slug,
                 role=role,
             )

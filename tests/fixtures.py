@@ -6,7 +6,6 @@ view spans businesses; every other person is a customer at one tenant only.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -15,22 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from basics.ids import encode_id
 from basics.principal import DenialStyle
 from basics.settings import Settings
+from demo.rows import Rows
 from identity import tokens
 from identity.apikeys import create_api_key
-from store.models import (
-    Booking,
-    BookingChannel,
-    BookingStatus,
-    CreatedVia,
-    Customer,
-    Document,
-    DocumentKind,
-    Service,
-    Tenant,
-    TenantKind,
-    Vehicle,
-)
-from store.types import new_id, utcnow
+from store.models import BookingChannel, BookingStatus, DocumentKind, Tenant, TenantKind
+from store.types import utcnow
 
 HOURS = {d: [["07:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
@@ -60,20 +48,10 @@ class World:
     settings: Settings
 
 
-def _content(text: str) -> tuple[bytes, str]:
-    raw = text.encode()
-    return raw, hashlib.sha256(raw).hexdigest()
-
-
-async def _tenant(
-    session: AsyncSession,
-    slug: str,
-    name: str,
-    kind: TenantKind,
-    people: list[tuple[str, str, str]],
+def _tenant(
+    rows: Rows, slug: str, name: str, kind: TenantKind, people: list[tuple[str, str, str]]
 ) -> TenantWorld:
-    tenant = Tenant(
-        id=new_id(),
+    tenant_id = rows.tenant(
         slug=slug,
         name=name,
         kind=kind,
@@ -83,159 +61,124 @@ async def _tenant(
         contact_email=f"kontakt@{slug}.example.dk",
         opening_hours=HOURS,
     )
-    session.add(tenant)
-    tw = TenantWorld(id=tenant.id, slug=slug)
-    main = Service(
-        id=new_id(),
-        tenant_id=tenant.id,
-        name="Periodisk syn",
-        duration_minutes=30,
-        price_ore=55000,
-        capacity_per_slot=1,
+    tw = TenantWorld(id=tenant_id, slug=slug)
+    main = rows.service(tenant_id, name="Periodisk syn", duration_minutes=30, price_ore=55000)
+    shared = rows.service(
+        tenant_id, name="Omsyn", duration_minutes=30, price_ore=25000, capacity_per_slot=2
     )
-    shared = Service(
-        id=new_id(),
-        tenant_id=tenant.id,
-        name="Omsyn",
-        duration_minutes=30,
-        price_ore=25000,
-        capacity_per_slot=2,
+    hidden = rows.service(
+        tenant_id, name="Gammel ydelse", duration_minutes=30, price_ore=10000, active=False
     )
-    hidden = Service(
-        id=new_id(),
-        tenant_id=tenant.id,
-        name="Gammel ydelse",
-        duration_minutes=30,
-        price_ore=10000,
-        capacity_per_slot=1,
-        active=False,
-    )
-    session.add_all([main, shared, hidden])
-    await session.flush()
     tw.services = {
-        "main": encode_id("Service", main.id),
-        "shared": encode_id("Service", shared.id),
-        "inactive": encode_id("Service", hidden.id),
+        "main": encode_id("Service", main),
+        "shared": encode_id("Service", shared),
+        "inactive": encode_id("Service", hidden),
     }
     base = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
     for index, (key, person, email) in enumerate(people):
-        customer = Customer(
-            id=new_id(),
-            tenant_id=tenant.id,
-            name=person,
-            email=email,
-            phone=f"+452{index}{len(slug):02d}4567"[:11],
-            created_via=CreatedVia.ONLINE,
+        customer = rows.customer(
+            tenant_id, name=person, email=email, phone=f"+452{index}{len(slug):02d}4567"[:11]
         )
-        vehicle = Vehicle(
-            id=new_id(),
-            tenant_id=tenant.id,
-            owner_id=customer.id,
-            registration=f"{slug[:2].upper()}1234{index}",
+        registration = f"{slug[:2].upper()}1234{index}"
+        vehicle = rows.vehicle(
+            tenant_id,
+            customer,
+            registration=registration,
             vin=f"WVWZZZ1JZ{index}W00000{index}"[:17],
             make="Volkswagen",
             model="Golf",
             first_registration_date=date(2015, 5, 1),
         )
-        past = Booking(
-            id=new_id(),
-            tenant_id=tenant.id,
-            customer_id=customer.id,
-            vehicle_id=vehicle.id,
-            service_id=main.id,
-            starts_at=base + timedelta(days=index),
-            ends_at=base + timedelta(days=index, minutes=30),
+        past_start = base + timedelta(days=index)
+        past = rows.booking(
+            tenant_id,
+            customer_id=customer,
+            vehicle_id=vehicle,
+            service_id=main,
+            starts_at=past_start,
+            minutes=30,
             status=BookingStatus.COMPLETED,
             reference=f"PAST-{index:04d}",
             customer_notes="Kommer lidt før",
             internal_notes="Kunden var flink",
             price_ore=55000,
-            channel=BookingChannel.ONLINE,
             created_by="test",
         )
-        future_start = utcnow().replace(microsecond=0) + timedelta(days=30 + index)
-        future = Booking(
-            id=new_id(),
-            tenant_id=tenant.id,
-            customer_id=customer.id,
-            vehicle_id=vehicle.id,
-            service_id=shared.id,
-            starts_at=future_start,
-            ends_at=future_start + timedelta(minutes=30),
+        future = rows.booking(
+            tenant_id,
+            customer_id=customer,
+            vehicle_id=vehicle,
+            service_id=shared,
+            starts_at=utcnow().replace(microsecond=0) + timedelta(days=30 + index),
+            minutes=30,
             status=BookingStatus.CONFIRMED,
             reference=f"NEXT-{index:04d}",
             price_ore=25000,
             channel=BookingChannel.PHONE,
             created_by="test",
         )
-        invoice_bytes, invoice_hash = _content(f"Faktura {slug} {person}: 550,00 kr inkl. moms")
-        report_bytes, report_hash = _content(f"Synsrapport {vehicle.registration}: Godkendt")
-        invoice = Document(
-            id=new_id(),
-            tenant_id=tenant.id,
-            booking_id=past.id,
-            customer_id=customer.id,
-            kind=DocumentKind.INVOICE,
-            title=f"Faktura {index}",
-            issued_at=past.ends_at,
-            mime_type="text/plain",
-            size_bytes=len(invoice_bytes),
-            sha256=invoice_hash,
-            content=invoice_bytes,
-            retain_until=date(2030, 12, 31),
-            created_by="test",
-        )
-        report = Document(
-            id=new_id(),
-            tenant_id=tenant.id,
-            booking_id=past.id,
-            customer_id=customer.id,
-            kind=DocumentKind.INSPECTION_REPORT,
-            title=f"Synsrapport {index}",
-            issued_at=past.ends_at,
-            mime_type="text/plain",
-            size_bytes=len(report_bytes),
-            sha256=report_hash,
-            content=report_bytes,
-            created_by="test",
-        )
-        # Flushed parent first: the models declare no relationships to order inserts by.
-        for batch in ([customer], [vehicle], [past, future], [invoice, report]):
-            session.add_all(batch)
-            await session.flush()
-        tw.customers[key] = encode_id("Customer", customer.id)
-        tw.vehicles[key] = encode_id("Vehicle", vehicle.id)
-        tw.bookings[f"{key}-past"] = encode_id("Booking", past.id)
-        tw.bookings[f"{key}-future"] = encode_id("Booking", future.id)
-        tw.documents[f"{key}-invoice"] = encode_id("Document", invoice.id)
-        tw.documents[f"{key}-report"] = encode_id("Document", report.id)
-        tw.raw_ids[f"customer-{key}"] = customer.id
+        issued = past_start + timedelta(minutes=30)
+        documents = {
+            "invoice": (
+                DocumentKind.INVOICE,
+                f"Faktura {index}",
+                f"Faktura {slug} {person}: 550,00 kr inkl. moms",
+                date(2030, 12, 31),
+            ),
+            "report": (
+                DocumentKind.INSPECTION_REPORT,
+                f"Synsrapport {index}",
+                f"Synsrapport {registration}: Godkendt",
+                None,
+            ),
+        }
+        for name_, (kind_, title, text, retain_until) in documents.items():
+            document = rows.document(
+                tenant_id,
+                booking_id=past,
+                customer_id=customer,
+                kind=kind_,
+                title=title,
+                content=text.encode(),
+                issued_at=issued,
+                mime_type="text/plain",
+                retain_until=retain_until,
+                created_by="test",
+            )
+            tw.documents[f"{key}-{name_}"] = encode_id("Document", document)
+        tw.customers[key] = encode_id("Customer", customer)
+        tw.vehicles[key] = encode_id("Vehicle", vehicle)
+        tw.bookings[f"{key}-past"] = encode_id("Booking", past)
+        tw.bookings[f"{key}-future"] = encode_id("Booking", future)
+        tw.raw_ids[f"customer-{key}"] = customer
     return tw
 
 
 async def build_world(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> World:
+    rows = Rows()
+    a = _tenant(
+        rows,
+        "alpha-syn",
+        "Alpha Syn",
+        TenantKind.INSPECTION_STATION,
+        [
+            ("anna", "Anna Jensen", "anna@example.dk"),
+            ("bo", "Bo Nielsen", "bo@example.dk"),
+            ("dora", "Dora Hansen", "dora@example.com"),
+        ],
+    )
+    b = _tenant(
+        rows,
+        "beta-vaerksted",
+        "Beta Værksted",
+        TenantKind.WORKSHOP,
+        [
+            ("anna", "Anna Jensen", "anna@example.dk"),
+            ("carl", "Carl Larsen", "carl@example.net"),
+        ],
+    )
     async with sessions() as session, session.begin():
-        a = await _tenant(
-            session,
-            "alpha-syn",
-            "Alpha Syn",
-            TenantKind.INSPECTION_STATION,
-            [
-                ("anna", "Anna Jensen", "anna@example.dk"),
-                ("bo", "Bo Nielsen", "bo@example.dk"),
-                ("dora", "Dora Hansen", "dora@example.com"),
-            ],
-        )
-        b = await _tenant(
-            session,
-            "beta-vaerksted",
-            "Beta Værksted",
-            TenantKind.WORKSHOP,
-            [
-                ("anna", "Anna Jensen", "anna@example.dk"),
-                ("carl", "Carl Larsen", "carl@example.net"),
-            ],
-        )
+        await rows.insert(session)
     for tw in (a, b):
         for role in ("tenant_admin", "staff", "inspector"):
             tw.tokens[role] = tokens.staff_token(

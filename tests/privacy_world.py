@@ -5,27 +5,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from basics.ids import encode_id
 from basics.settings import Settings
+from demo.rows import Rows
 from identity import tokens
 from identity.apikeys import create_api_key
-from store.models import (
-    Booking,
-    BookingChannel,
-    BookingStatus,
-    CreatedVia,
-    Customer,
-    Document,
-    DocumentKind,
-    Service,
-    Tenant,
-    TenantKind,
-    Vehicle,
-)
-from store.types import new_id, utcnow
+from store.models import BookingChannel, BookingStatus, DocumentKind, Tenant, TenantKind
+from store.types import utcnow
 
 
 @dataclass
@@ -53,12 +43,11 @@ class PrivacyWorld:
     second: Business
 
 
-async def _business(
-    session: AsyncSession, settings: Settings, label: str, email: str, phone: str, plate: str
-) -> Business:
+def _rows(rows: Rows, label: str, email: str, phone: str, plate: str) -> dict[str, str]:
+    """One workshop with Pia as its customer: a car, a past and a future booking, an invoice
+    and a work report; returns the new ids by name."""
     slug = f"{label}-{uuid.uuid4().hex[:8]}"
-    tenant = Tenant(
-        id=new_id(),
+    tenant = rows.tenant(
         slug=slug,
         name=f"{label.title()} ApS",
         kind=TenantKind.WORKSHOP,
@@ -66,101 +55,94 @@ async def _business(
         contact_email=f"info@{slug}.example.dk",
         contact_phone="+4575000000",
     )
-    session.add(tenant)
-    service = Service(
-        id=new_id(),
-        tenant_id=tenant.id,
-        name="Service",
-        duration_minutes=60,
-        price_ore=120000,
-        capacity_per_slot=3,
+    service = rows.service(
+        tenant, name="Service", duration_minutes=60, price_ore=120000, capacity_per_slot=3
     )
-    customer = Customer(
-        id=new_id(),
-        tenant_id=tenant.id,
+    customer = rows.customer(
+        tenant,
         name="Pia Privat",
         email=email,
         phone=phone,
         street="Hemmeligvej 7",
         postal_code="7100",
         city="Vejle",
-        created_via=CreatedVia.ONLINE,
     )
-    vehicle = Vehicle(
-        id=new_id(),
-        tenant_id=tenant.id,
-        owner_id=customer.id,
+    vehicle = rows.vehicle(
+        tenant,
+        customer,
         registration=plate,
         vin="YV1PZ7XK0A1234567"[:-1] + plate[-1],
         make="Volvo",
         model="V60",
         first_registration_date=date(2019, 4, 1),
     )
+    booking: dict[str, Any] = {
+        "tenant_id": tenant,
+        "customer_id": customer,
+        "vehicle_id": vehicle,
+        "service_id": service,
+        "minutes": 60,
+        "price_ore": 120000,
+        "created_by": "test",
+    }
     past_start = datetime(2025, 6, 2, 8, tzinfo=UTC)
-    past = Booking(
-        id=new_id(),
-        tenant_id=tenant.id,
-        customer_id=customer.id,
-        vehicle_id=vehicle.id,
-        service_id=service.id,
+    past = rows.booking(
+        **booking,
         starts_at=past_start,
-        ends_at=past_start + timedelta(hours=1),
         status=BookingStatus.COMPLETED,
         reference=f"P{uuid.uuid4().hex[:7].upper()}",
         customer_notes="Bremserne hviner",
         internal_notes="Kunden er utilfreds",
-        price_ore=120000,
         channel=BookingChannel.ONLINE,
-        created_by="test",
     )
-    future_start = utcnow().replace(microsecond=0) + timedelta(days=20)
-    future = Booking(
-        id=new_id(),
-        tenant_id=tenant.id,
-        customer_id=customer.id,
-        vehicle_id=vehicle.id,
-        service_id=service.id,
-        starts_at=future_start,
-        ends_at=future_start + timedelta(hours=1),
+    future = rows.booking(
+        **booking,
+        starts_at=utcnow().replace(microsecond=0) + timedelta(days=20),
         status=BookingStatus.CONFIRMED,
         reference=f"F{uuid.uuid4().hex[:7].upper()}",
-        price_ore=120000,
         channel=BookingChannel.PHONE,
-        created_by="test",
     )
-    invoice_text = f"Faktura {slug}: Pia Privat, Hemmeligvej 7, {plate}: 1.200,00 kr".encode()
-    invoice = Document(
-        id=new_id(),
-        tenant_id=tenant.id,
-        booking_id=past.id,
-        customer_id=customer.id,
+    document: dict[str, Any] = {
+        "booking_id": past,
+        "customer_id": customer,
+        "issued_at": past_start + timedelta(hours=1),
+        "mime_type": "text/plain",
+        "created_by": "test",
+    }
+    invoice = rows.document(
+        tenant,
+        **document,
         kind=DocumentKind.INVOICE,
         title="Faktura 1",
-        issued_at=past.ends_at,
-        mime_type="text/plain",
-        size_bytes=len(invoice_text),
-        sha256=__import__("hashlib").sha256(invoice_text).hexdigest(),
-        content=invoice_text,
+        content=f"Faktura {slug}: Pia Privat, Hemmeligvej 7, {plate}: 1.200,00 kr".encode(),
         retain_until=date(2030, 12, 31),
-        created_by="test",
     )
-    report_text = f"Arbejdsrapport {plate}: bremser skiftet".encode()
-    report = Document(
-        id=new_id(),
-        tenant_id=tenant.id,
-        booking_id=past.id,
-        customer_id=customer.id,
+    report = rows.document(
+        tenant,
+        **document,
         kind=DocumentKind.OTHER,
         title="Arbejdsrapport",
-        issued_at=past.ends_at,
-        mime_type="text/plain",
-        size_bytes=len(report_text),
-        sha256=__import__("hashlib").sha256(report_text).hexdigest(),
-        content=report_text,
-        created_by="test",
+        content=f"Arbejdsrapport {plate}: bremser skiftet".encode(),
     )
-    session.add_all([service, customer, vehicle, past, future, invoice, report])
-    await session.flush()
+    return {
+        "tenant": tenant,
+        "slug": slug,
+        "label": label,
+        "service": service,
+        "customer": customer,
+        "vehicle": vehicle,
+        "past": past,
+        "future": future,
+        "invoice": invoice,
+        "report": report,
+    }
+
+
+async def _business(session: AsyncSession, settings: Settings, ids: dict[str, str]) -> Business:
+    """Credentials for the business's staff and partners."""
+    tenant = await session.get(Tenant, ids["tenant"])
+    assert tenant is not None
+    slug, label = ids["slug"], ids["label"]
     reminders = await create_api_key(
         session, tenant=tenant, role="partner_reminders", name=f"SMS {label}"
     )
@@ -182,13 +164,13 @@ async def _business(
         ),
         reminders_key=reminders.plaintext,
         accounting_key=accounting.plaintext,
-        service=encode_id("Service", service.id),
-        customer=encode_id("Customer", customer.id),
-        customer_key=customer.id,
-        vehicle=encode_id("Vehicle", vehicle.id),
-        bookings=[encode_id("Booking", past.id), encode_id("Booking", future.id)],
-        invoice=encode_id("Document", invoice.id),
-        report=encode_id("Document", report.id),
+        service=encode_id("Service", ids["service"]),
+        customer=encode_id("Customer", ids["customer"]),
+        customer_key=ids["customer"],
+        vehicle=encode_id("Vehicle", ids["vehicle"]),
+        bookings=[encode_id("Booking", ids["past"]), encode_id("Booking", ids["future"])],
+        invoice=encode_id("Document", ids["invoice"]),
+        report=encode_id("Document", ids["report"]),
     )
 
 
@@ -196,9 +178,13 @@ async def build_privacy_world(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, label: str
 ) -> PrivacyWorld:
     email = f"pia.{uuid.uuid4().hex[:8]}@example.org"
+    rows = Rows()
+    one = _rows(rows, f"{label}-one", email, "+4531234567", "PX11111")
+    two = _rows(rows, f"{label}-two", email, "+4531234567", "PX22222")
     async with sessions() as session, session.begin():
-        first = await _business(session, settings, f"{label}-one", email, "+4531234567", "PX11111")
-        second = await _business(session, settings, f"{label}-two", email, "+4531234567", "PX22222")
+        await rows.insert(session)
+        first = await _business(session, settings, one)
+        second = await _business(session, settings, two)
     return PrivacyWorld(
         email=email, subject=tokens.subject_token(settings, email=email), first=first, second=second
     )
