@@ -13,7 +13,13 @@ from graphql import GraphQLSchema
 
 from authz.decisions import GRANT, PLATFORM_DOMAIN, READ, RELATIONS, Authorizer
 from authz.operation_check import iter_input_coordinates, iter_output_coordinates
-from basics.principal import ANONYMOUS_ROLE, PARTNER_ROLES, PLATFORM_ROLE, SUBJECT_ROLE
+from basics.principal import (
+    ANONYMOUS_ROLE,
+    PARTNER_ROLES,
+    PLATFORM_ROLE,
+    ROOT_RELATION,
+    SUBJECT_ROLE,
+)
 from store.data_map import DATA_MAP
 
 MATRIX_ROLES: tuple[str, ...] = (
@@ -25,7 +31,6 @@ MATRIX_ROLES: tuple[str, ...] = (
     PLATFORM_ROLE,
     ANONYMOUS_ROLE,
 )
-ROOT_RELATION = "public"
 BEGIN_MARKER = "<!-- policy-matrix:begin -->"
 END_MARKER = "<!-- policy-matrix:end -->"
 

@@ -20,6 +20,25 @@ class PrincipalKind(enum.StrEnum):
     ANONYMOUS = "ANONYMOUS"
 
 
+class Action(enum.StrEnum):
+    """What a policy line allows on a schema coordinate."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+class Relation(enum.StrEnum):
+    """How a row relates to the caller, the third part of every policy request."""
+
+    TENANT = "tenant"  # the row belongs to the caller's tenant
+    SELF = "self"  # the row belongs to the calling data subject
+    PUBLIC = "public"  # any other row, and the root fields, which belong to no row
+
+
+# Root fields and mutations are decided with this relation: they belong to no row.
+ROOT_RELATION = Relation.PUBLIC
+
+
 class DenialStyle(enum.StrEnum):
     REJECT = "reject"
     PARTIAL = "partial"

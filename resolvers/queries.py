@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, false, or_, select
 
 from basics.errors import NotFound
 from basics.ids import decode_id
-from basics.principal import PrincipalKind
+from basics.principal import PrincipalKind, Relation
 from resolvers import validation
 from resolvers.context import RequestContext
 from resolvers.pagination import Page, SortKey, paginate
@@ -125,7 +125,7 @@ async def list_customers(
 
 def _may_search(ctx: RequestContext, type_name: str, field_name: str) -> bool:
     """Whether the caller may read the field on the rows a search returns."""
-    relation = "self" if ctx.principal.kind is PrincipalKind.SUBJECT else "tenant"
+    relation = Relation.SELF if ctx.principal.kind is PrincipalKind.SUBJECT else Relation.TENANT
     return ctx.decisions.allows_field(type_name, field_name, relation)
 
 

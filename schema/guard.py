@@ -26,7 +26,7 @@ from strawberry.extensions import SchemaExtension
 from authz.operation_check import Denial, OperationTooComplex, denied_fields
 from authz.relations import possible_relations, relation_of, subject_of
 from basics.errors import BadUserInput, Forbidden
-from basics.principal import DenialStyle
+from basics.principal import ROOT_RELATION, DenialStyle
 from privacy.recipients import record_partner_reads
 from resolvers.context import RequestContext
 from store.models import Base
@@ -36,7 +36,6 @@ security_log = logging.getLogger("tenantgraph.security")
 ROOT_TYPES = ("Query", "Mutation")
 # Marks a row whose relation has not been computed yet in this request.
 _UNKNOWN: Any = object()
-ROOT_RELATION = "public"
 
 
 def _operation(

@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 from basics.ids import encode_id
 from privacy import access
+from privacy.requests import is_overdue
 from resolvers import privacy_rights
 from schema.connection import Connection, connection_from_page
 from schema.context import Info
@@ -53,9 +54,7 @@ class PrivacyRequest(Node):
 
     @strawberry.field
     def overdue(self, root: Parent[models.PrivacyRequest]) -> bool:
-        return root.status in models.OPEN_REQUEST_STATUSES and root.due_at < datetime.now(
-            root.due_at.tzinfo
-        )
+        return is_overdue(root)
 
     @strawberry.field(
         description="The erasure receipt or other outcome: entities and counts, no values."

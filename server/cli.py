@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from basics.principal import PARTNER_ROLES, STAFF_ROLES, DenialStyle
+from basics.principal import PARTNER_ROLES, STAFF_ROLES, Action, DenialStyle, Relation
 from basics.settings import Settings, SettingsError, get_settings
 from store.engine import create_engine, create_sessionmaker, write_transaction
 from store.migrate import upgrade
@@ -303,6 +303,10 @@ def cmd_db(_args: argparse.Namespace, settings: Settings) -> None:
     print("database is at the latest revision", file=sys.stderr)
 
 
+# The object ``add_subparsers`` returns, to which each group below adds its commands.
+_Commands = argparse._SubParsersAction
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tenantgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -318,6 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--demo", action="store_true")
     seed.set_defaults(handler=cmd_seed)
 
+    _add_credential_commands(commands)
+    _add_schema_and_policy_commands(commands)
+    _add_upkeep_commands(commands)
+    return parser
+
+
+def _add_credential_commands(commands: _Commands[argparse.ArgumentParser]) -> None:
     token = commands.add_parser("token", help="print a bearer token signed with the configured key")
     kinds = token.add_subparsers(dest="kind", required=True)
     staff = kinds.add_parser("staff")
@@ -344,6 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--tenant", required=True)
     apikey.set_defaults(handler=cmd_apikey)
 
+
+def _add_schema_and_policy_commands(commands: _Commands[argparse.ArgumentParser]) -> None:
     schema = commands.add_parser("schema", help="the GraphQL schema")
     schema_commands = schema.add_subparsers(dest="schema_command", required=True)
     schema_commands.add_parser("export", help="print the SDL")
@@ -355,11 +368,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain = policy_commands.add_parser("explain", help="the decision and the line that made it")
     explain.add_argument("--role", required=True)
     explain.add_argument("--tenant", help="tenant slug (its grants apply); default: platform")
-    explain.add_argument("--action", default="read", choices=["read", "write"])
-    explain.add_argument("--relation", choices=["tenant", "self", "public"])
+    explain.add_argument("--action", default=Action.READ, choices=[a.value for a in Action])
+    explain.add_argument("--relation", choices=[r.value for r in Relation])
     explain.add_argument("coordinate", help="Type.field, e.g. Customer.email")
     policy.set_defaults(handler=cmd_policy)
 
+
+def _add_upkeep_commands(commands: _Commands[argparse.ArgumentParser]) -> None:
     outbox = commands.add_parser("outbox", help="print (or --send) the waiting messages")
     outbox.add_argument("--send", action="store_true", help="deliver email through SMTP")
     outbox.set_defaults(handler=cmd_outbox)
@@ -392,7 +407,6 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply all migrations")
     db.set_defaults(handler=cmd_db)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,6 +25,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# The value enums live in store.enums; imported here as well, next to the tables storing them.
+from store.enums import ACTIVE_BOOKING_STATUSES as ACTIVE_BOOKING_STATUSES
+from store.enums import OPEN_REQUEST_STATUSES as OPEN_REQUEST_STATUSES
+from store.enums import BookingChannel as BookingChannel
+from store.enums import BookingStatus as BookingStatus
+from store.enums import CreatedVia as CreatedVia
+from store.enums import DocumentKind as DocumentKind
+from store.enums import PrivacyRequestStatus as PrivacyRequestStatus
+from store.enums import PrivacyRequestType as PrivacyRequestType
+from store.enums import TenantKind as TenantKind
 from store.types import UTCDateTime, new_id, utcnow
 
 
@@ -39,42 +49,6 @@ def _parent(target: str) -> Mapped[Any]:
     flush; reads go through scoped DataLoaders instead.
     """
     return relationship(target, lazy="raise")
-
-
-class TenantKind(enum.StrEnum):
-    INSPECTION_STATION = "INSPECTION_STATION"
-    WORKSHOP = "WORKSHOP"
-
-
-class CreatedVia(enum.StrEnum):
-    ONLINE = "ONLINE"
-    PHONE = "PHONE"
-    STAFF = "STAFF"
-
-
-class BookingStatus(enum.StrEnum):
-    PENDING = "PENDING"
-    CONFIRMED = "CONFIRMED"
-    CANCELLED = "CANCELLED"
-    COMPLETED = "COMPLETED"
-    NO_SHOW = "NO_SHOW"
-
-
-# Statuses that occupy a slot's capacity.
-ACTIVE_BOOKING_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
-
-
-class BookingChannel(enum.StrEnum):
-    ONLINE = "ONLINE"
-    PHONE = "PHONE"
-    STAFF = "STAFF"
-    PARTNER = "PARTNER"
-
-
-class DocumentKind(enum.StrEnum):
-    INVOICE = "INVOICE"
-    INSPECTION_REPORT = "INSPECTION_REPORT"
-    OTHER = "OTHER"
 
 
 def _enum(cls: type[enum.StrEnum]) -> Enum:
@@ -338,33 +312,6 @@ class AuditHead(Base):
     chain: Mapped[str] = mapped_column(String(32), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
-
-
-class PrivacyRequestType(enum.StrEnum):
-    ACCESS = "ACCESS"
-    PORTABILITY = "PORTABILITY"
-    RECTIFICATION = "RECTIFICATION"
-    ERASURE = "ERASURE"
-    RESTRICTION = "RESTRICTION"
-    OBJECTION = "OBJECTION"
-
-
-class PrivacyRequestStatus(enum.StrEnum):
-    RECEIVED = "RECEIVED"
-    VERIFIED = "VERIFIED"
-    PENDING_CONTROLLER = "PENDING_CONTROLLER"
-    IN_PROGRESS = "IN_PROGRESS"
-    COMPLETED = "COMPLETED"
-    PARTIALLY_COMPLETED = "PARTIALLY_COMPLETED"
-    REJECTED = "REJECTED"
-
-
-OPEN_REQUEST_STATUSES = (
-    PrivacyRequestStatus.RECEIVED,
-    PrivacyRequestStatus.VERIFIED,
-    PrivacyRequestStatus.PENDING_CONTROLLER,
-    PrivacyRequestStatus.IN_PROGRESS,
-)
 
 
 class PrivacyRequest(Base):
