@@ -218,6 +218,31 @@ def _columns(model: type[Base]) -> Select[Any]:
     return select(*(c for c in table.columns if c.key != "content"))
 
 
+def _controller(tenant: Tenant) -> dict[str, Any]:
+    """The business answering for the data (the controller) and how to reach it."""
+    return {
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "address": tenant.address,
+        "email": tenant.contact_email,
+        "phone": tenant.contact_phone,
+    }
+
+
+async def _recipients(session: AsyncSession, customer_id: str) -> list[dict[str, Any]]:
+    """Who received the customer's data (Art. 15(1)(c)): each partner and what it read."""
+    return [
+        {
+            "name": r.name,
+            "role": r.role,
+            "fields": r.fields,
+            "first_read_at": r.first_read_at.isoformat(),
+            "last_read_at": r.last_read_at.isoformat(),
+        }
+        for r in await recipients_of(session, customer_id)
+    ]
+
+
 async def _controllers(
     session: AsyncSession, customers: Iterable[Customer], *, include_staff_only: bool
 ) -> AsyncIterator[dict[str, Any]]:
@@ -237,13 +262,7 @@ async def _controllers(
         tenant = await session.get(Tenant, customer.tenant_id)
         assert tenant is not None
         yield {
-            "controller": {
-                "slug": tenant.slug,
-                "name": tenant.name,
-                "address": tenant.address,
-                "email": tenant.contact_email,
-                "phone": tenant.contact_phone,
-            },
+            "controller": _controller(tenant),
             "source": source_of(customer),
             "customer": _record(customer, "Customer", include_staff_only=include_staff_only),
             "vehicles": Lazy(
@@ -292,16 +311,7 @@ async def _controllers(
                     },
                 )
             ),
-            "recipients": [
-                {
-                    "name": r.name,
-                    "role": r.role,
-                    "fields": r.fields,
-                    "first_read_at": r.first_read_at.isoformat(),
-                    "last_read_at": r.last_read_at.isoformat(),
-                }
-                for r in await recipients_of(session, customer.id)
-            ],
+            "recipients": await _recipients(session, customer.id),
             "facts": facts,
         }
 

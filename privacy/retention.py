@@ -104,6 +104,19 @@ async def _purge_documents(tx: AsyncSession, today: date) -> dict[str, Counter[s
     return by_tenant
 
 
+async def _purge_delivered_notices(tx: AsyncSession, now: datetime) -> Counter[str]:
+    """Delete recipient notices delivered long enough ago; how many, per tenant."""
+    deleted = await tx.execute(
+        delete(RecipientNotice)
+        .where(
+            RecipientNotice.delivered_at.is_not(None),
+            RecipientNotice.delivered_at < now - timedelta(days=DELIVERED_NOTICE_DAYS),
+        )
+        .returning(RecipientNotice.tenant_id)
+    )
+    return Counter(deleted.scalars())
+
+
 async def purge(sessions: async_sessionmaker[AsyncSession], *, now: datetime) -> PurgeReport:
     """Delete everything retention no longer holds as of ``now``, in one transaction.
 
@@ -125,18 +138,7 @@ async def purge(sessions: async_sessionmaker[AsyncSession], *, now: datetime) ->
                 details={"documents": sum(kinds.values()), "by_kind": dict(sorted(kinds.items()))},
             )
 
-        notices_by_tenant = Counter(
-            (
-                await tx.execute(
-                    delete(RecipientNotice)
-                    .where(
-                        RecipientNotice.delivered_at.is_not(None),
-                        RecipientNotice.delivered_at < now - timedelta(days=DELIVERED_NOTICE_DAYS),
-                    )
-                    .returning(RecipientNotice.tenant_id)
-                )
-            ).scalars()
-        )
+        notices_by_tenant = await _purge_delivered_notices(tx, now)
         for tenant_id, count in sorted(notices_by_tenant.items()):
             await audit.record(
                 tx,
