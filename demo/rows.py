@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from store.models import (
     Base,
@@ -232,3 +232,30 @@ def _with_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
 def _chunks(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
+
+
+async def insert_shop(
+    engine: AsyncEngine,
+    *,
+    slug: str,
+    name: str,
+    opening_hours: dict[str, list[list[str]]],
+    duration_minutes: int,
+    capacity_per_slot: int,
+    price_ore: int = 55000,
+) -> tuple[str, str]:
+    """A tenant of a load or crash test's own with one service; (tenant id, service id)."""
+    rows = Rows()
+    tenant_id = rows.tenant(
+        slug=slug, name=name, kind=TenantKind.INSPECTION_STATION, opening_hours=opening_hours
+    )
+    service_id = rows.service(
+        tenant_id,
+        name="Periodisk syn",
+        duration_minutes=duration_minutes,
+        price_ore=price_ore,
+        capacity_per_slot=capacity_per_slot,
+    )
+    async with engine.begin() as connection:
+        await rows.insert(connection)
+    return tenant_id, service_id

@@ -57,65 +57,61 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import dataclasses
-import gc
 import json
 import logging
 import math
 import platform
-import pstats
-import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from types import FunctionType
 from typing import Any
 
-import httpx
-import strawberry
+from bench_authz_apps import (
+    GUARDED,
+    OTHER_TENANT,
+    UNGUARDED,
+    VARIANTS,
+    Served,
+    decision_cache,
+    decision_cache_json,
+    extension_identity,
+    serve,
+)
+from bench_authz_report import (
+    TARGET_RATIO,
+    OperationResult,
+    breakdown_lines,
+    cold_lines,
+    count_fields,
+    operation_lines,
+    profile_app,
+    profile_lines,
+    profile_report,
+)
 from benchkit import (
     Request,
-    Summary,
-    application_schema,
-    client_for,
     data_of,
-    graphql_view,
-    percentile,
     say,
-    schema_variant,
-    table,
     temporary_database,
     timed,
     versions,
 )
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from strawberry.extensions import SchemaExtension
 
-from authz.decisions import Authorizer
 from basics.settings import Settings
 from demo import DEMO_TENANT_SLUGS, seed_demo
 from identity.tokens import staff_token
 from schema.guard import FieldGuard
-from server.app import create_app
 from store import models
 from store.engine import create_engine, create_sessionmaker
 from store.migrate import upgrade
 
-REPO = Path(__file__).resolve().parents[1]
 TENANT = DEMO_TENANT_SLUGS[0]  # aarhus-syn
-OTHER_TENANT = DEMO_TENANT_SLUGS[1]  # warms code paths without warming TENANT's decisions
-SECRET = "bench-authz-secret-key-that-is-long-enough-for-hs256"
-TARGET_RATIO = 1.10
 
-GUARDED = "guarded"
-UNGUARDED = "unguarded"
-STATIC_ONLY = "static check only"
-PASS_THROUGH = "static + no-op middleware"
+SECRET = "bench-authz-secret-key-that-is-long-enough-for-hs256"
+
 
 NODE_SELECTION = """
   id reference status startsAt endsAt priceOre customerNotes
@@ -131,108 +127,6 @@ PAGE_QUERY = (
 )
 LOOKUP_QUERY = "query BenchLookup($id: ID!) { booking(id: $id) {" + NODE_SELECTION + "} }"
 INSPECTOR_QUERY = "{ customers(first: 1) { edges { node { name email } } } }"
-
-# Where the profile looks for the guard's own work.
-GUARD_MODULES = (
-    "schema/guard.py",
-    "authz/relations.py",
-    "authz/decisions.py",
-    "authz/operation_check.py",
-    "graphql/execution/middleware.py",
-)
-
-
-# --------------------------------------------------------------------------
-# Figures
-# --------------------------------------------------------------------------
-
-
-@dataclass
-class OperationResult:
-    """Interleaved samples of one operation on several apps."""
-
-    name: str
-    label: str
-    rounds: int
-    fields_resolved: int
-    response_bytes: int
-    samples_ms: dict[str, list[float]]
-
-    def summary(self, app: str) -> Summary:
-        return Summary.of(self.samples_ms[app])
-
-    def ratios(self, app: str = GUARDED) -> dict[str, float]:
-        of, base = self.summary(app), self.summary(UNGUARDED)
-        return {
-            "p50": of.p50_ms / base.p50_ms,
-            "p95": of.p95_ms / base.p95_ms,
-            "mean": of.mean_ms / base.mean_ms,
-        }
-
-    def shares(self, app: str = GUARDED) -> dict[str, float]:
-        """Share of ``app``'s request time that the unguarded app does not spend."""
-        of, base = self.summary(app), self.summary(UNGUARDED)
-        return {
-            "p50": (of.p50_ms - base.p50_ms) / of.p50_ms,
-            "mean": (of.mean_ms - base.mean_ms) / of.mean_ms,
-        }
-
-    def extra_ms(self, app: str = GUARDED) -> dict[str, float]:
-        of, base = self.summary(app), self.summary(UNGUARDED)
-        return {"p50": of.p50_ms - base.p50_ms, "mean": of.mean_ms - base.mean_ms}
-
-    def paired_ratio(self, app: str = GUARDED) -> dict[str, float]:
-        """Quartiles of the per-round ratios: each pair ran back to back, under the same load."""
-        ratios = [
-            of / base
-            for of, base in zip(self.samples_ms[app], self.samples_ms[UNGUARDED], strict=True)
-        ]
-        return {
-            "p25": percentile(ratios, 0.25),
-            "median": percentile(ratios, 0.5),
-            "p75": percentile(ratios, 0.75),
-        }
-
-    def per_field_us(self, app: str = GUARDED) -> float:
-        return self.extra_ms(app)["p50"] * 1000.0 / self.fields_resolved
-
-    def within_target(self) -> bool:
-        ratios = self.ratios()
-        return ratios["p50"] <= TARGET_RATIO and ratios["mean"] <= TARGET_RATIO
-
-    def as_json(self) -> dict[str, Any]:
-        others = [app for app in self.samples_ms if app != UNGUARDED]
-        return {
-            "operation": self.label,
-            "rounds": self.rounds,
-            "fields_resolved": self.fields_resolved,
-            "response_bytes": self.response_bytes,
-            "apps": {
-                app: {**dataclasses.asdict(self.summary(app)), "samples_ms": samples}
-                for app, samples in self.samples_ms.items()
-            },
-            "against_unguarded": {
-                app: {
-                    "ratio": self.ratios(app),
-                    "paired_ratio": self.paired_ratio(app),
-                    "authorization_share": self.shares(app),
-                    "extra_ms": self.extra_ms(app),
-                    "extra_us_per_field": self.per_field_us(app),
-                }
-                for app in others
-            },
-            "target_ratio": TARGET_RATIO,
-            "within_target": self.within_target(),
-        }
-
-
-def count_fields(value: Any) -> int:
-    """Fields resolved to produce a response: one per key of every object in it."""
-    if isinstance(value, dict):
-        return sum(1 + count_fields(item) for item in value.values())
-    if isinstance(value, list):
-        return sum(count_fields(item) for item in value)
-    return 0
 
 
 # --------------------------------------------------------------------------
@@ -252,63 +146,6 @@ async def tenant_ids_and_bookings(engine: AsyncEngine) -> tuple[dict[str, str], 
         )
         counts = {slug: count for slug, count in bookings}
     return ids, counts
-
-
-# --------------------------------------------------------------------------
-# Schema variants and the apps that serve them
-# --------------------------------------------------------------------------
-
-
-class StaticCheckOnly(FieldGuard):
-    """The guard's static check without its per-field middleware."""
-
-    resolve = SchemaExtension.resolve
-
-
-class PassThroughMiddleware(FieldGuard):
-    """The guard's static check and a per-field middleware that only calls on."""
-
-    def resolve(
-        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        return _next(root, info, *args, **kwargs)
-
-
-# The extension that takes FieldGuard's place in each app; None: no guard at all.
-VARIANTS: dict[str, type[SchemaExtension] | None] = {
-    GUARDED: FieldGuard,
-    UNGUARDED: None,
-    STATIC_ONLY: StaticCheckOnly,
-    PASS_THROUGH: PassThroughMiddleware,
-}
-
-
-@dataclass(frozen=True)
-class Served:
-    client: httpx.AsyncClient
-    schema: strawberry.Schema
-
-
-@asynccontextmanager
-async def serve(
-    settings: Settings, engine: AsyncEngine, names: Iterable[str]
-) -> AsyncIterator[dict[str, Served]]:
-    """One app per variant, all over ``engine``; only their schemas differ."""
-    async with AsyncExitStack() as stack:
-        served: dict[str, Served] = {}
-        for name in names:
-            app = create_app(settings, engine=engine)
-            schema = application_schema(app)
-            if VARIANTS[name] is not FieldGuard:
-                schema = schema_variant(schema, VARIANTS[name])
-                graphql_view(app).schema = schema
-            served[name] = Served(await stack.enter_async_context(client_for(app)), schema)
-        yield served
-
-
-def extension_identity(extension: object) -> object:
-    """An extension class, or the code of a factory (each app builds its own lambdas)."""
-    return extension.__code__ if isinstance(extension, FunctionType) else extension
 
 
 async def verify(apps: dict[str, Served], page: Request, inspector_token: str) -> list[str]:
@@ -382,281 +219,6 @@ async def measure(
     return result
 
 
-class CountingAuthorizer(Authorizer):
-    """An ``Authorizer`` that counts and times its Casbin ``enforce`` calls."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.enforce_calls = 0
-        self.enforce_seconds = 0.0
-
-    def enforce(self, role: str, domain: str, coordinate: str, action: str, relation: str) -> bool:
-        started = time.perf_counter()
-        try:
-            return super().enforce(role, domain, coordinate, action, relation)
-        finally:
-            self.enforce_seconds += time.perf_counter() - started
-            self.enforce_calls += 1
-
-    def reset_counts(self) -> None:
-        self.enforce_calls = 0
-        self.enforce_seconds = 0.0
-
-
-@dataclass(frozen=True)
-class ColdTrial:
-    authorizer_init_ms: float
-    cold_ms: float
-    warm_ms: float
-    enforce_calls: int
-    enforce_ms: float
-
-
-async def decision_cache(
-    settings: Settings,
-    engine: AsyncEngine,
-    request: Request,
-    other_tenant: Request,
-    *,
-    trials: int,
-    warm_requests: int = 5,
-) -> list[ColdTrial]:
-    """First request after a fresh ``Authorizer()`` against the same request once warm.
-
-    Each trial builds a new app around a new authorizer and first serves the
-    same operation to another tenant's staff: that warms every code path but
-    not this tenant's decisions, which are memoised per (policy version, role
-    set, domain). The next request for this tenant then pays for its decisions
-    in Casbin, and for nothing else that the warm requests after it do not.
-    """
-    results: list[ColdTrial] = []
-    for _ in range(trials):
-        started = time.perf_counter()
-        authorizer = CountingAuthorizer()
-        init_ms = (time.perf_counter() - started) * 1000.0
-        app = create_app(settings, engine=engine, authorizer=authorizer)
-        async with client_for(app) as client:
-            data_of(await other_tenant.send(client))
-            authorizer.reset_counts()
-            cold_ms, response = await timed(client, request)
-            data_of(response)
-            calls, enforce_ms = authorizer.enforce_calls, authorizer.enforce_seconds * 1000.0
-            warm = [(await timed(client, request))[0] for _ in range(warm_requests)]
-            if authorizer.enforce_calls != calls:
-                raise RuntimeError("warm requests called Casbin: the decision cache missed")
-        results.append(ColdTrial(init_ms, cold_ms, statistics.median(warm), calls, enforce_ms))
-    return results
-
-
-def decision_cache_json(trials: list[ColdTrial]) -> dict[str, Any]:
-    def median(attribute: str) -> float:
-        return float(statistics.median(getattr(t, attribute) for t in trials))
-
-    return {
-        "trials": [dataclasses.asdict(t) for t in trials],
-        "median_authorizer_init_ms": median("authorizer_init_ms"),
-        "median_cold_ms": median("cold_ms"),
-        "median_warm_ms": median("warm_ms"),
-        "median_cold_minus_warm_ms": median("cold_ms") - median("warm_ms"),
-        "median_enforce_calls": median("enforce_calls"),
-        "median_enforce_ms": median("enforce_ms"),
-    }
-
-
-# --------------------------------------------------------------------------
-# Profile
-# --------------------------------------------------------------------------
-
-FunctionKey = tuple[str, int, str]
-FunctionTimes = dict[FunctionKey, tuple[int, float, float]]  # calls, own s, cumulative s
-
-
-async def profile_app(client: httpx.AsyncClient, request: Request, count: int) -> FunctionTimes:
-    profiler = cProfile.Profile()
-    for _ in range(count):
-        gc.collect()
-        profiler.enable()
-        await request.send(client)
-        profiler.disable()
-    raw: dict[FunctionKey, tuple[Any, ...]] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    return {key: (value[1], value[2], value[3]) for key, value in raw.items()}
-
-
-def function_name(key: FunctionKey) -> str:
-    filename, line, name = key
-    if filename == "~":
-        return name
-    for prefix in (f"{REPO}/", "site-packages/"):
-        if prefix in filename:
-            filename = filename.split(prefix, 1)[1]
-            break
-    return f"{filename}:{line}({name})"
-
-
-def profile_report(
-    guarded: FunctionTimes, unguarded: FunctionTimes, requests: int, top: int = 15
-) -> dict[str, Any]:
-    per_request = 1000.0 / requests
-    differences = []
-    for key in guarded.keys() | unguarded.keys():
-        if key[0] == __file__:  # the benchmark's own frames: profiler bookkeeping
-            continue
-        g_calls, g_own, _ = guarded.get(key, (0, 0.0, 0.0))
-        u_calls, u_own, _ = unguarded.get(key, (0, 0.0, 0.0))
-        differences.append((key, (g_own - u_own) * per_request, g_calls - u_calls))
-    differences.sort(key=lambda item: item[1], reverse=True)
-    guard_functions = sorted(
-        (
-            (key, calls, own * per_request, cumulative * per_request)
-            for key, (calls, own, cumulative) in guarded.items()
-            if any(module in key[0] for module in GUARD_MODULES)
-        ),
-        key=lambda item: item[2],
-        reverse=True,
-    )
-    return {
-        "requests_profiled": requests,
-        "profiled_ms_per_request": {
-            GUARDED: sum(own for _, own, _ in guarded.values()) * per_request,
-            UNGUARDED: sum(own for _, own, _ in unguarded.values()) * per_request,
-        },
-        "largest_differences": [
-            {
-                "function": function_name(key),
-                "extra_own_ms_per_request": extra,
-                "extra_calls_per_request": calls / requests,
-            }
-            for key, extra, calls in differences[:top]
-        ],
-        "guard_functions": [
-            {
-                "function": function_name(key),
-                "calls_per_request": calls / requests,
-                "own_ms_per_request": own,
-                "cumulative_ms_per_request": cumulative,
-            }
-            for key, calls, own, cumulative in guard_functions[:top]
-        ],
-    }
-
-
-# --------------------------------------------------------------------------
-# Output
-# --------------------------------------------------------------------------
-
-
-def operation_lines(results: list[OperationResult]) -> list[str]:
-    header = ["operation", "app", "p50 ms", "p95 ms", "mean ms", "stdev", "min ms", "ops/s"]
-    rows: list[list[str]] = []
-    for result in results:
-        if rows:
-            rows.append([])
-        for app in (GUARDED, UNGUARDED):
-            s = result.summary(app)
-            rows.append(
-                [
-                    result.label if app == GUARDED else "",
-                    app,
-                    f"{s.p50_ms:.2f}",
-                    f"{s.p95_ms:.2f}",
-                    f"{s.mean_ms:.2f}",
-                    f"{s.stdev_ms:.2f}",
-                    f"{s.min_ms:.2f}",
-                    f"{s.ops_per_s:.1f}",
-                ]
-            )
-        r = result.ratios()
-        rows.append(
-            ["", "guarded/unguarded", f"{r['p50']:.3f}", f"{r['p95']:.3f}", f"{r['mean']:.3f}"]
-            + [""] * 3
-        )
-    lines = table(header, rows)
-    for result in results:
-        shares, ratios, paired = result.shares(), result.ratios(), result.paired_ratio()
-        verdict = "within target" if result.within_target() else "OVER TARGET"
-        lines += [
-            "",
-            f"{result.label}: authorization share of request time "
-            f"{shares['p50'] * 100:.1f} % (p50), {shares['mean'] * 100:.1f} % (mean); "
-            f"guarded/unguarded p50 {ratios['p50']:.3f}, mean {ratios['mean']:.3f}, "
-            f"target <= {TARGET_RATIO:.2f}: {verdict}",
-            f"    per-round ratio median {paired['median']:.3f} "
-            f"(quartiles {paired['p25']:.3f} to {paired['p75']:.3f}) over {result.rounds} "
-            f"interleaved rounds",
-            f"    {result.fields_resolved} fields resolved, "
-            f"{result.response_bytes} bytes per response; guard cost "
-            f"{result.per_field_us():.2f} us per resolved field (p50)",
-        ]
-    return lines
-
-
-def breakdown_lines(result: OperationResult) -> list[str]:
-    header = ["app", "p50 ms", "mean ms", "+p50 ms", "+mean ms", "us/field", "share of guard"]
-    total = result.extra_ms()["p50"]
-    rows = []
-    for app in result.samples_ms:
-        s, extra = result.summary(app), result.extra_ms(app)
-        rows.append(
-            [
-                app,
-                f"{s.p50_ms:.2f}",
-                f"{s.mean_ms:.2f}",
-                f"{extra['p50']:+.2f}",
-                f"{extra['mean']:+.2f}",
-                f"{result.per_field_us(app):.2f}",
-                f"{extra['p50'] / total * 100:.0f} %" if app != UNGUARDED and total > 0 else "",
-            ]
-        )
-    return [
-        f"where the guard's time goes, {result.label}: {result.rounds} interleaved rounds "
-        f"of {len(result.samples_ms)} apps; + = more than unguarded",
-        *table(header, rows, left=1),
-    ]
-
-
-def cold_lines(label: str, figures: dict[str, Any]) -> list[str]:
-    calls, enforce = figures["median_enforce_calls"], figures["median_enforce_ms"]
-    each = f", {enforce * 1000.0 / calls:.0f} us each" if calls else ""
-    trials = len(figures["trials"])
-    return [
-        f"decision cache, {label}: {trials} trial{'s' if trials != 1 else ''}, each with a fresh "
-        f"Authorizer() and app warmed by {OTHER_TENANT} staff (medians)",
-        f"    Authorizer() construction        {figures['median_authorizer_init_ms']:9.2f} ms",
-        f"    first request, cold decisions    {figures['median_cold_ms']:9.2f} ms   "
-        f"({calls:.0f} Casbin enforce calls, {enforce:.2f} ms in enforce{each})",
-        f"    same request, warm decisions     {figures['median_warm_ms']:9.2f} ms   "
-        "(no enforce calls)",
-        f"    cold - warm                      {figures['median_cold_minus_warm_ms']:9.2f} ms",
-    ]
-
-
-def profile_lines(label: str, report: dict[str, Any]) -> list[str]:
-    profiled = report["profiled_ms_per_request"]
-    lines = [
-        f"profile, {label}: cProfile over {report['requests_profiled']} requests per app "
-        "(main thread; profiling inflates per-call costs: compare, do not add up)",
-        f"    profiled time per request: guarded {profiled[GUARDED]:.1f} ms, "
-        f"unguarded {profiled[UNGUARDED]:.1f} ms",
-        "    own time added per request, guarded - unguarded:",
-        "       +ms      +calls  function",
-    ]
-    for item in report["largest_differences"]:
-        lines.append(
-            f"    {item['extra_own_ms_per_request']:6.2f}  {item['extra_calls_per_request']:10.0f}"
-            f"  {item['function']}"
-        )
-    lines += [
-        "    authorization functions in the guarded app, per request:",
-        "    own ms    cum ms       calls  function",
-    ]
-    for item in report["guard_functions"]:
-        lines.append(
-            f"    {item['own_ms_per_request']:6.2f}  {item['cumulative_ms_per_request']:8.2f}"
-            f"  {item['calls_per_request']:10.0f}  {item['function']}"
-        )
-    return lines
-
-
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
@@ -710,9 +272,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    customers = args.customers or max(200, math.ceil(args.bookings * 0.8))
-    report: dict[str, Any] = {
+def _token(settings: Settings, tenant_ids: dict[str, str], slug: str, role: str) -> str:
+    return staff_token(
+        settings,
+        subject=f"bench-{role}@{slug}",
+        tenant_id=tenant_ids[slug],
+        tenant_slug=slug,
+        role=role,
+    )
+
+
+def _a_booking_id(page_data: dict[str, Any]) -> str:
+    """A booking of the page with documents, a vehicle and a customer, when there is one."""
+    nodes = [edge["node"] for edge in page_data["bookings"]["edges"]]
+    full = [n for n in nodes if n["documents"] and n["vehicle"] and n["customer"]]
+    booking_id: str = (full or nodes)[0]["id"]
+    return booking_id
+
+
+def _parameters(args: argparse.Namespace, customers: int) -> dict[str, Any]:
+    return {
         "versions": versions(),
         "platform": platform.platform(),
         "parameters": {
@@ -726,6 +305,134 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "target_ratio": TARGET_RATIO,
         },
     }
+
+
+async def _seed(
+    args: argparse.Namespace, engine: AsyncEngine, customers: int, report: dict[str, Any]
+) -> dict[str, str]:
+    """The demo data, big enough for the page; the tenants' ids by slug."""
+    started = time.perf_counter()
+    summary = await seed_demo(create_sessionmaker(engine), customers_per_tenant=customers)
+    seed_s = time.perf_counter() - started
+    tenant_ids, booking_counts = await tenant_ids_and_bookings(engine)
+    in_tenant = booking_counts.get(TENANT, 0)
+    report["data"] = {**dataclasses.asdict(summary), "bookings_by_tenant": booking_counts}
+    say(
+        f"data      seed_demo(customers_per_tenant={customers}) in {seed_s:.1f} s: "
+        f"{summary.customers} customers, {summary.bookings} bookings, "
+        f"{summary.documents} documents",
+        f"          {TENANT}: {in_tenant} bookings (the page needs {args.bookings})",
+    )
+    if in_tenant < args.bookings:
+        raise SystemExit(
+            f"{TENANT} has {in_tenant} bookings, fewer than --bookings {args.bookings}; "
+            "raise --customers"
+        )
+    say(
+        f"settings  env=production, page size {args.bookings}, warm-up {args.warmup} "
+        f"rounds, then {args.rounds} (page) and {args.lookup_rounds} (lookup) rounds "
+        f"interleaved {GUARDED}, {UNGUARDED}, {GUARDED}, ...",
+        "versions  " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
+    )
+    return tenant_ids
+
+
+async def _explain(
+    args: argparse.Namespace,
+    settings: Settings,
+    engine: AsyncEngine,
+    results: list[OperationResult],
+    requests: dict[str, Request],
+    report: dict[str, Any],
+) -> None:
+    """Break down and profile the operations over target (or all, with --profile always)."""
+    explain = [
+        r
+        for r in results
+        if args.profile == "always" or (args.profile == "auto" and not r.within_target())
+    ]
+    if not explain:
+        return
+    report["breakdown"], report["profile"] = {}, {}
+    async with serve(settings, engine, VARIANTS) as variants:
+        for result in explain:
+            breakdown = await measure(
+                variants,
+                requests[result.name],
+                name=result.name,
+                label=result.label,
+                rounds=result.rounds,
+                warmup=args.warmup,
+            )
+            report["breakdown"][result.name] = breakdown.as_json()
+            say("", *breakdown_lines(breakdown))
+        for result in explain:
+            request = requests[result.name]
+            count = args.profile_requests * (1 if result.name == "page" else 20)
+            guarded = await profile_app(variants[GUARDED].client, request, count)
+            unguarded = await profile_app(variants[UNGUARDED].client, request, count)
+            profiled = profile_report(guarded, unguarded, count)
+            report["profile"][result.name] = profiled
+            say("", *profile_lines(result.label, profiled))
+
+
+async def _compare(
+    args: argparse.Namespace, settings: Settings, engine: AsyncEngine, report: dict[str, Any]
+) -> None:
+    """The guarded and unguarded apps, page and lookup, then the decision cache cold."""
+    tenant_ids = await _seed(args, engine, report["parameters"]["customers_per_tenant"], report)
+    staff = _token(settings, tenant_ids, TENANT, "staff")
+    other_staff = _token(settings, tenant_ids, OTHER_TENANT, "staff")
+    page = Request(PAGE_QUERY, {"first": args.bookings}, staff)
+    other_page = Request(PAGE_QUERY, {"first": args.bookings}, other_staff)
+    async with serve(settings, engine, (GUARDED, UNGUARDED)) as apps:
+        checks = await verify(apps, page, _token(settings, tenant_ids, TENANT, "inspector"))
+        report["checks"] = checks
+        say("", *(f"check     {check}" for check in checks))
+        client = apps[GUARDED].client
+        lookup = Request(
+            LOOKUP_QUERY, {"id": _a_booking_id(data_of(await page.send(client)))}, staff
+        )
+        other_lookup = Request(
+            LOOKUP_QUERY,
+            {"id": _a_booking_id(data_of(await other_page.send(client)))},
+            other_staff,
+        )
+        results = [
+            await measure(
+                apps,
+                page,
+                name="page",
+                label=f"bookings(first: {args.bookings})",
+                rounds=args.rounds,
+                warmup=args.warmup,
+            ),
+            await measure(
+                apps,
+                lookup,
+                name="lookup",
+                label="booking(id:)",
+                rounds=args.lookup_rounds,
+                warmup=args.warmup * 4,
+            ),
+        ]
+    report["operations"] = {r.name: r.as_json() for r in results}
+    say("", *operation_lines(results))
+    await _explain(args, settings, engine, results, {"page": page, "lookup": lookup}, report)
+    report["decision_cache"] = {}
+    for result, request, other in (
+        (results[0], page, other_page),
+        (results[1], lookup, other_lookup),
+    ):
+        trials = await decision_cache(settings, engine, request, other, trials=args.cold_trials)
+        figures = decision_cache_json(trials)
+        report["decision_cache"][result.name] = figures
+        say("", *cold_lines(result.label, figures))
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    customers = args.customers or max(200, math.ceil(args.bookings * 0.8))
+    report = _parameters(args, customers)
     async with temporary_database(args.database_url) as database:
         report["backend"] = database.description
         say("tenantgraph: cost of field-level authorization", f"backend   {database.description}")
@@ -738,125 +445,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         engine = create_engine(database.url)
         try:
-            started = time.perf_counter()
-            summary = await seed_demo(create_sessionmaker(engine), customers_per_tenant=customers)
-            seed_s = time.perf_counter() - started
-            tenant_ids, booking_counts = await tenant_ids_and_bookings(engine)
-            in_tenant = booking_counts.get(TENANT, 0)
-            report["data"] = {**dataclasses.asdict(summary), "bookings_by_tenant": booking_counts}
-            say(
-                f"data      seed_demo(customers_per_tenant={customers}) in {seed_s:.1f} s: "
-                f"{summary.customers} customers, {summary.bookings} bookings, "
-                f"{summary.documents} documents",
-                f"          {TENANT}: {in_tenant} bookings (the page needs {args.bookings})",
-            )
-            if in_tenant < args.bookings:
-                raise SystemExit(
-                    f"{TENANT} has {in_tenant} bookings, fewer than --bookings {args.bookings}; "
-                    "raise --customers"
-                )
-            say(
-                f"settings  env=production, page size {args.bookings}, warm-up {args.warmup} "
-                f"rounds, then {args.rounds} (page) and {args.lookup_rounds} (lookup) rounds "
-                f"interleaved {GUARDED}, {UNGUARDED}, {GUARDED}, ...",
-                "versions  " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
-            )
-
-            def token(slug: str, role: str) -> str:
-                return staff_token(
-                    settings,
-                    subject=f"bench-{role}@{slug}",
-                    tenant_id=tenant_ids[slug],
-                    tenant_slug=slug,
-                    role=role,
-                )
-
-            def a_booking_id(page_data: dict[str, Any]) -> str:
-                nodes = [edge["node"] for edge in page_data["bookings"]["edges"]]
-                full = [n for n in nodes if n["documents"] and n["vehicle"] and n["customer"]]
-                booking_id: str = (full or nodes)[0]["id"]
-                return booking_id
-
-            staff, other_staff = token(TENANT, "staff"), token(OTHER_TENANT, "staff")
-            page = Request(PAGE_QUERY, {"first": args.bookings}, staff)
-            other_page = Request(PAGE_QUERY, {"first": args.bookings}, other_staff)
-
-            async with serve(settings, engine, (GUARDED, UNGUARDED)) as apps:
-                checks = await verify(apps, page, token(TENANT, "inspector"))
-                report["checks"] = checks
-                say("", *(f"check     {check}" for check in checks))
-                client = apps[GUARDED].client
-                lookup = Request(
-                    LOOKUP_QUERY, {"id": a_booking_id(data_of(await page.send(client)))}, staff
-                )
-                other_lookup = Request(
-                    LOOKUP_QUERY,
-                    {"id": a_booking_id(data_of(await other_page.send(client)))},
-                    other_staff,
-                )
-                results = [
-                    await measure(
-                        apps,
-                        page,
-                        name="page",
-                        label=f"bookings(first: {args.bookings})",
-                        rounds=args.rounds,
-                        warmup=args.warmup,
-                    ),
-                    await measure(
-                        apps,
-                        lookup,
-                        name="lookup",
-                        label="booking(id:)",
-                        rounds=args.lookup_rounds,
-                        warmup=args.warmup * 4,
-                    ),
-                ]
-            report["operations"] = {r.name: r.as_json() for r in results}
-            say("", *operation_lines(results))
-
-            requests = {"page": page, "lookup": lookup}
-            explain = [
-                r
-                for r in results
-                if args.profile == "always" or (args.profile == "auto" and not r.within_target())
-            ]
-            if explain:
-                report["breakdown"], report["profile"] = {}, {}
-                async with serve(settings, engine, VARIANTS) as variants:
-                    for result in explain:
-                        request = requests[result.name]
-                        rounds = result.rounds
-                        breakdown = await measure(
-                            variants,
-                            request,
-                            name=result.name,
-                            label=result.label,
-                            rounds=rounds,
-                            warmup=args.warmup,
-                        )
-                        report["breakdown"][result.name] = breakdown.as_json()
-                        say("", *breakdown_lines(breakdown))
-                    for result in explain:
-                        request = requests[result.name]
-                        count = args.profile_requests * (1 if result.name == "page" else 20)
-                        guarded = await profile_app(variants[GUARDED].client, request, count)
-                        unguarded = await profile_app(variants[UNGUARDED].client, request, count)
-                        profiled = profile_report(guarded, unguarded, count)
-                        report["profile"][result.name] = profiled
-                        say("", *profile_lines(result.label, profiled))
-
-            report["decision_cache"] = {}
-            for result, request, other in (
-                (results[0], page, other_page),
-                (results[1], lookup, other_lookup),
-            ):
-                trials = await decision_cache(
-                    settings, engine, request, other, trials=args.cold_trials
-                )
-                figures = decision_cache_json(trials)
-                report["decision_cache"][result.name] = figures
-                say("", *cold_lines(result.label, figures))
+            await _compare(args, settings, engine, report)
         finally:
             await engine.dispose()
     return report

@@ -49,17 +49,15 @@ import httpx
 from sqlalchemy import select
 
 from basics.ids import encode_id
+from demo.rows import insert_shop
 from store.engine import create_engine, create_sessionmaker
 from store.migrate import upgrade
 from store.models import (
     ACTIVE_BOOKING_STATUSES,
     Booking,
     BookingDraft,
-    Service,
-    Tenant,
-    TenantKind,
 )
-from store.types import new_id, utcnow
+from store.types import utcnow
 from tests.live_server import ServerFailed, running_server, server_env
 
 ZONE = ZoneInfo("Europe/Copenhagen")
@@ -101,30 +99,20 @@ class Stats:
 
 async def create_shop(database_url: str, capacity: int, duration: int) -> Shop:
     """A tenant of the load test's own, open every day, with one service."""
+    slug = f"load-{uuid.uuid4().hex[:8]}"
     engine = create_engine(database_url)
     try:
-        async with create_sessionmaker(engine)() as session, session.begin():
-            tenant = Tenant(
-                id=new_id(),
-                slug=f"load-{uuid.uuid4().hex[:8]}",
-                name="Belastningstest",
-                kind=TenantKind.INSPECTION_STATION,
-                opening_hours=HOURS,
-            )
-            service = Service(
-                id=new_id(),
-                tenant_id=tenant.id,
-                name="Periodisk syn",
-                duration_minutes=duration,
-                price_ore=55000,
-                capacity_per_slot=capacity,
-            )
-            session.add(tenant)
-            await session.flush()
-            session.add(service)
+        _, service_id = await insert_shop(
+            engine,
+            slug=slug,
+            name="Belastningstest",
+            opening_hours=HOURS,
+            duration_minutes=duration,
+            capacity_per_slot=capacity,
+        )
     finally:
         await engine.dispose()
-    return Shop(tenant.slug, service.id, encode_id("Service", service.id), capacity, duration)
+    return Shop(slug, service_id, encode_id("Service", service_id), capacity, duration)
 
 
 async def overbooked_slots(database_url: str, shop: Shop) -> tuple[int, int, int]:
