@@ -1,8 +1,8 @@
 """The policy matrix a data-protection officer reads: role x field, from the loaded policy.
 
 Generated from Casbin's own decisions over every coordinate of the schema, so
-it cannot drift from what the service enforces (a test compares it with the
-copy in the README).
+it cannot drift from what the service enforces (a test compares it with
+docs/policy-matrix.md).
 """
 
 from __future__ import annotations
