@@ -12,13 +12,15 @@ parents without a flush.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from store.engine import create_engine
 from store.models import (
     Base,
     BookingChannel,
@@ -235,27 +237,26 @@ def _chunks(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 
 async def insert_shop(
-    engine: AsyncEngine,
-    *,
-    slug: str,
-    name: str,
-    opening_hours: dict[str, list[list[str]]],
-    duration_minutes: int,
-    capacity_per_slot: int,
-    price_ore: int = 55000,
-) -> tuple[str, str]:
-    """A tenant of a load or crash test's own with one service; (tenant id, service id)."""
+    database_url: str, label: str, hours: dict[str, list[list[str]]], minutes: int, capacity: int
+) -> tuple[str, str, str]:
+    """A tenant of a load or crash test's own, with one service of ``minutes`` and
+    ``capacity``; (slug, tenant id, service id)."""
+    slug = f"{label}-{uuid.uuid4().hex[:8]}"
     rows = Rows()
     tenant_id = rows.tenant(
-        slug=slug, name=name, kind=TenantKind.INSPECTION_STATION, opening_hours=opening_hours
+        slug=slug, name=label.title(), kind=TenantKind.INSPECTION_STATION, opening_hours=hours
     )
     service_id = rows.service(
         tenant_id,
         name="Periodisk syn",
-        duration_minutes=duration_minutes,
-        price_ore=price_ore,
-        capacity_per_slot=capacity_per_slot,
+        duration_minutes=minutes,
+        price_ore=55000,
+        capacity_per_slot=capacity,
     )
-    async with engine.begin() as connection:
-        await rows.insert(connection)
-    return tenant_id, service_id
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await rows.insert(connection)
+    finally:
+        await engine.dispose()
+    return slug, tenant_id, service_id

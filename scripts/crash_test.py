@@ -62,7 +62,6 @@ from basics.ids import encode_id
 from basics.settings import Settings
 from demo.rows import insert_shop
 from identity import tokens
-from store.engine import create_engine
 from store.migrate import upgrade
 from tests.live_server import LiveServer, ServerFailed, scratch_database, server_env, start_server
 
@@ -152,19 +151,9 @@ def slot_times(first_day: date, days: int, per_day: int, minutes: int) -> Iterat
 
 async def create_shop(database_url: str, secret: str, args: argparse.Namespace) -> Shop:
     """A tenant of the crash test's own, open all day every day, one service."""
-    slug = f"crash-{uuid.uuid4().hex[:8]}"
-    engine = create_engine(database_url)
-    try:
-        tenant_id, service_id = await insert_shop(
-            engine,
-            slug=slug,
-            name="Nedbrudstest",
-            opening_hours=ALL_DAY,
-            duration_minutes=15,
-            capacity_per_slot=args.capacity,
-        )
-    finally:
-        await engine.dispose()
+    slug, tenant_id, service_id = await insert_shop(
+        database_url, "crash", ALL_DAY, 15, args.capacity
+    )
     settings = Settings(database_url=database_url, secret_key=secret)
     token = tokens.staff_token(
         settings, subject="crash@test", tenant_id=tenant_id, tenant_slug=slug, role="staff"

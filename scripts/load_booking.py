@@ -99,19 +99,7 @@ class Stats:
 
 async def create_shop(database_url: str, capacity: int, duration: int) -> Shop:
     """A tenant of the load test's own, open every day, with one service."""
-    slug = f"load-{uuid.uuid4().hex[:8]}"
-    engine = create_engine(database_url)
-    try:
-        _, service_id = await insert_shop(
-            engine,
-            slug=slug,
-            name="Belastningstest",
-            opening_hours=HOURS,
-            duration_minutes=duration,
-            capacity_per_slot=capacity,
-        )
-    finally:
-        await engine.dispose()
+    slug, _, service_id = await insert_shop(database_url, "load", HOURS, duration, capacity)
     return Shop(slug, service_id, encode_id("Service", service_id), capacity, duration)
 
 
