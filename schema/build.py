@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from basics.settings import Settings
+from schema.caches import CachedParse, CachedValidation, DocumentCaches
 from schema.extensions import CloseSession, ErrorCodes
 from schema.guard import FieldGuard
 from schema.input_text import ArgumentTextCheck
@@ -34,6 +35,12 @@ class Schema(strawberry.Schema):
     id instead; expected ones (bad input, conflicts) are outcomes, counted in
     the request's access log line by code.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Parsed documents, validation outcomes and static authorization
+        # checks, shared by every request this schema serves.
+        self.document_caches = DocumentCaches()
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return None
@@ -53,6 +60,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             default_page=settings.default_page_size,
         ),
         ArgumentTextCheck,
+        CachedParse,
+        CachedValidation,
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)
