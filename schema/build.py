@@ -18,6 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from basics.settings import Settings
 from schema.caches import CachedParse, CachedValidation, DocumentCaches
+from schema.compiled_reads import CompiledReads
 from schema.extensions import CloseSession, ErrorCodes
 from schema.guard import FieldGuard
 from schema.input_text import ArgumentTextCheck
@@ -62,6 +63,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ArgumentTextCheck,
         CachedParse,
         CachedValidation,
+        # Last: it runs only when the static check and the limits let the operation through.
+        CompiledReads,
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)

@@ -71,11 +71,14 @@ class DocumentCaches:
     # document is validated again each time, and no error object is shared.
     valid: LRU[bool] = field(default_factory=LRU)
     static_checks: LRU[Any] = field(default_factory=LRU)
+    # Compiled read plans (``resolvers.compiled``), per document and decisions.
+    plans: LRU[Any] = field(default_factory=LRU)
 
     def clear(self) -> None:
         self.documents.clear()
         self.valid.clear()
         self.static_checks.clear()
+        self.plans.clear()
 
 
 def caches_of(execution_context: Any) -> DocumentCaches | None:

@@ -147,5 +147,9 @@ class SerialReader:
         """The single value of ``statement``'s single row (a compiled read's JSON)."""
         return (await self.execute(statement)).scalar_one_or_none()
 
+    async def rollback(self) -> None:
+        async with self._lock:
+            await self._session.rollback()
+
     async def close(self) -> None:
         await self._session.close()
