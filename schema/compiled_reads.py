@@ -13,6 +13,7 @@ in ``MISMATCHES`` (the test suite fails on one).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -162,7 +163,8 @@ class CompiledReads(SchemaExtension):
         if isinstance(coerced, list):
             return {}  # the executor reports bad variables
         reads = {} if compare and context.partner_reads is not None else context.partner_reads
-        runner = RootRunner(context, schema, coerced, access, reads)
+        request_key = json.dumps(execution.variables or {}, sort_keys=True, default=str)
+        runner = RootRunner(context, schema, coerced, access, reads, request_key)
         answers: dict[str, Any] = {}
         for key, root in plan.roots.items():
             try:

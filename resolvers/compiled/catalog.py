@@ -31,6 +31,14 @@ def as_datetime(value: Any) -> datetime:
 
 
 def _datetime(value: Any) -> str:
+    """``as_datetime(value).isoformat()``, without parsing the two common spellings."""
+    if len(value) == 26 and value[10] == " " and value[19] == ".":
+        # SQLite's stored form, always UTC: 2026-01-05 08:00:00.000000
+        fraction = value[20:]
+        seconds = "" if fraction == "000000" else f".{fraction}"
+        return f"{value[:10]}T{value[11:19]}{seconds}+00:00"
+    if len(value) == 25 and value[10] == "T" and value.endswith("+00:00"):
+        return str(value)  # PostgreSQL's JSON form in UTC, whole seconds
     return as_datetime(value).isoformat()
 
 

@@ -10,8 +10,10 @@ uncovered field, a denied one, an interface) leaves it to the executor.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
     FieldNode,
@@ -46,6 +48,7 @@ ROOT_FIELDS: dict[str, tuple[str, bool]] = {
     "document": ("Document", False),
 }
 NODE_INTERFACE = "Node"
+STATEMENTS_PER_PLAN = 64
 
 
 class NotCovered(Exception):
@@ -108,6 +111,14 @@ class RootPlan:
     definition: GraphQLField
     connection_type: str = ""
     wrappers: list[WrapperField] = field(default_factory=list)
+    # Built statements by (caller's scope, variables): building one costs more
+    # than running it, and a client repeats the same request often.
+    statements: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict)
+
+    def remember(self, key: Hashable, statement: Any) -> None:
+        self.statements[key] = statement
+        while len(self.statements) > STATEMENTS_PER_PLAN:
+            self.statements.popitem(last=False)
 
 
 @dataclass

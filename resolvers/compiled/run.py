@@ -70,7 +70,11 @@ class RootRunner:
         variables: VariableValues,
         access: Access,
         partner_reads: dict[str, set[str]] | None,
+        request_key: str,
     ) -> None:
+        # What a built statement depends on besides the plan: the variables and,
+        # for a data subject, whose rows (the plan already fixes roles and tenant).
+        self.statement_key = (access.principal.email, request_key)
         self.ctx = ctx
         self.schema = schema
         self.variables = variables
@@ -91,9 +95,12 @@ class RootRunner:
 
     async def _run(self, root: RootPlan) -> Any:
         args = get_argument_values(root.definition, root.field_node, self.variables)
-        builder = StatementBuilder(self.dialect, self.access, self._nested_first)
         if not root.connection:
-            statement = builder.lookup(root.node, _lookup_statement(self.ctx, root, args))
+            statement = root.statements.get(self.statement_key)
+            if statement is None:
+                builder = StatementBuilder(self.dialect, self.access, self._nested_first)
+                statement = builder.lookup(root.node, _lookup_statement(self.ctx, root, args))
+                root.remember(self.statement_key, statement)
             row = await self._fetch(statement)
             if row is None:
                 raise Fallback  # the executor's NOT_FOUND, word for word
@@ -103,19 +110,28 @@ class RootRunner:
         if first == 0:
             raise Fallback
         after = args.get("after")
+        statement = root.statements.get(self.statement_key)
+        if statement is None:
+            statement = self._page(root, args, sort, first, after)
+            root.remember(self.statement_key, statement)
+        data = await self._fetch(statement)
+        if data is None:
+            raise Fallback
+        return self.shaper.connection(root, data, sort, first, after)
+
+    def _page(
+        self, root: RootPlan, args: dict[str, Any], sort: SortKey, first: int, after: str | None
+    ) -> Select[Any]:
         base = _connection_statement(self.ctx, root.name, args)
         root.node.extra = (sort.column.key,)
         wants_total = any(w.name == "totalCount" for w in root.wrappers)
-        statement = builder.page(
+        builder = StatementBuilder(self.dialect, self.access, self._nested_first)
+        return builder.page(
             root.node,
             page_statement(base, sort, first=first, after=after),
             sort,
             base if wants_total else None,
         )
-        data = await self._fetch(statement)
-        if data is None:
-            raise Fallback
-        return self.shaper.connection(root, data, sort, first, after)
 
     async def _fetch(self, statement: Select[Any]) -> Any:
         raw = await self.ctx.session.scalar_json(statement)
