@@ -27,7 +27,7 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
-from bench import PAGE_SIZE, QUERIES, SECRET, bench_settings, floor_page
+from bench import PAGE_SIZE, QUERIES, bench_settings, floor_page
 from benchdata import SEARCH_TERM, seed
 from benchkit import (
     Request,
