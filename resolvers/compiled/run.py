@@ -90,7 +90,7 @@ class RootRunner:
     async def run(self, root: RootPlan) -> Any:
         try:
             return await self._run(root)
-        except (ServiceError, OutOfReach, KeyError, ValueError) as exc:
+        except (ServiceError, OutOfReach) as exc:
             raise Fallback from exc
 
     async def _run(self, root: RootPlan) -> Any:
