@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     max_directives: int = Field(default=20, ge=0)
     # Rows an operation may touch, estimated from page sizes along every path.
     max_query_cost: int = Field(default=100_000, ge=1)
+    # Read operations compile to one SQL statement per root field ("on"); "off"
+    # leaves every read to the executor; "compare" runs both and reports any
+    # difference (the test suite's proof that both answer alike).
+    compiled_reads: Literal["on", "off", "compare"] = "on"
     execution_timeout_seconds: float = Field(default=10.0, gt=0)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     # Whole request bodies, uploads included; larger bodies are refused with 413.

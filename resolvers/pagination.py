@@ -61,6 +61,11 @@ class Page(Generic[T]):
 
 def encode_cursor(sort: SortKey, row: Any) -> str:
     value, key = sort.value_of(row)
+    return cursor_for(value, key)
+
+
+def cursor_for(value: Any, key: str) -> str:
+    """The cursor of a row whose sort value is ``value`` and primary key ``key``."""
     if isinstance(value, datetime):
         value = value.isoformat()
     raw = json.dumps([value, key], separators=(",", ":")).encode()
@@ -110,6 +115,22 @@ def _after(sort: SortKey, value: Any, key: str) -> ColumnElement[bool]:
     )
 
 
+def sort_order(sort: SortKey) -> ColumnElement[Any]:
+    # NULLS FIRST only where NULLs exist: on a NOT NULL column the plain
+    # ascending order is what the index provides, on PostgreSQL too.
+    return sort.column.asc().nulls_first() if sort.nullable else sort.column.asc()
+
+
+def page_statement(
+    statement: Select[T], sort: SortKey, *, first: int, after: str | None
+) -> Select[T]:
+    """One page of ``statement`` and one row more (whether a next page exists)."""
+    if after is not None:
+        value, key = decode_cursor(sort, after)
+        statement = statement.where(_after(sort, value, key))
+    return statement.order_by(sort_order(sort), sort.id_column.asc()).limit(first + 1)
+
+
 async def paginate(
     session: SerialReader,
     statement: Select[T],
@@ -119,15 +140,8 @@ async def paginate(
     after: str | None,
 ) -> Page[T]:
     """Run one page of ``statement`` (already scoped and filtered)."""
-    page_statement = statement
-    if after is not None:
-        value, key = decode_cursor(sort, after)
-        page_statement = page_statement.where(_after(sort, value, key))
-    # NULLS FIRST only where NULLs exist: on a NOT NULL column the plain
-    # ascending order is what the index provides, on PostgreSQL too.
-    order = sort.column.asc().nulls_first() if sort.nullable else sort.column.asc()
-    page_statement = page_statement.order_by(order, sort.id_column.asc()).limit(first + 1)
-    rows = list((await session.execute(page_statement)).scalars().all()) if first else []
+    selected = page_statement(statement, sort, first=first, after=after)
+    rows = list((await session.execute(selected)).scalars().all()) if first else []
     has_next = len(rows) > first
     rows = rows[:first]
     return Page(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from basics.errors import NotFound
 from basics.ids import decode_id
@@ -58,6 +58,17 @@ class BookingFilter:
 async def list_bookings(
     ctx: RequestContext, flt: BookingFilter, first: int | None, after: str | None
 ) -> Page[Booking]:
+    return await paginate(
+        ctx.session,
+        bookings_statement(ctx, flt),
+        BOOKING_ORDER,
+        first=ctx.page_size(first),
+        after=after,
+    )
+
+
+def bookings_statement(ctx: RequestContext, flt: BookingFilter) -> Select[Booking]:
+    """The bookings in scope that match ``flt``, before pagination."""
     statement = select(Booking).where(ctx.loaders.scope(Booking))
     if flt.starts_from is not None:
         statement = statement.where(
@@ -75,9 +86,7 @@ async def list_bookings(
     if flt.vehicle_id is not None:
         key = decode_id("filter.vehicleId", flt.vehicle_id, "Vehicle")
         statement = statement.where(Booking.vehicle_id == key)
-    return await paginate(
-        ctx.session, statement, BOOKING_ORDER, first=ctx.page_size(first), after=after
-    )
+    return statement
 
 
 def _like_pattern(field: str, search: str) -> str:
@@ -89,6 +98,16 @@ def _like_pattern(field: str, search: str) -> str:
 async def list_customers(
     ctx: RequestContext, search: str | None, first: int | None, after: str | None
 ) -> Page[Customer]:
+    return await paginate(
+        ctx.session,
+        customers_statement(ctx, search),
+        CUSTOMER_ORDER,
+        first=ctx.page_size(first),
+        after=after,
+    )
+
+
+def customers_statement(ctx: RequestContext, search: str | None) -> Select[Customer]:
     """Customers, optionally matching ``search`` in name, email, phone or a vehicle's plate.
 
     Only fields the caller may read are searched: otherwise a search would
@@ -118,9 +137,7 @@ async def list_customers(
         if len(digits) >= 4 and _may_search(ctx, "Customer", "phone"):
             conditions.append(Customer.phone.like(f"%{digits}%"))
         statement = statement.where(or_(false(), *conditions))
-    return await paginate(
-        ctx.session, statement, CUSTOMER_ORDER, first=ctx.page_size(first), after=after
-    )
+    return statement
 
 
 def _may_search(ctx: RequestContext, type_name: str, field_name: str) -> bool:
@@ -132,6 +149,16 @@ def _may_search(ctx: RequestContext, type_name: str, field_name: str) -> bool:
 async def list_vehicles(
     ctx: RequestContext, search: str | None, first: int | None, after: str | None
 ) -> Page[Vehicle]:
+    return await paginate(
+        ctx.session,
+        vehicles_statement(ctx, search),
+        VEHICLE_ORDER,
+        first=ctx.page_size(first),
+        after=after,
+    )
+
+
+def vehicles_statement(ctx: RequestContext, search: str | None) -> Select[Vehicle]:
     statement = select(Vehicle).where(ctx.loaders.scope(Vehicle))
     if search is not None:
         term = validation.text("search", search, max_length=MAX_SEARCH_LENGTH)
@@ -142,20 +169,26 @@ async def list_vehicles(
             if _may_search(ctx, "Vehicle", name)
         ]
         statement = statement.where(or_(false(), *conditions))
-    return await paginate(
-        ctx.session, statement, VEHICLE_ORDER, first=ctx.page_size(first), after=after
-    )
+    return statement
 
 
 async def list_documents(
     ctx: RequestContext, kind: DocumentKind | None, first: int | None, after: str | None
 ) -> Page[Document]:
+    return await paginate(
+        ctx.session,
+        documents_statement(ctx, kind),
+        DOCUMENT_ORDER,
+        first=ctx.page_size(first),
+        after=after,
+    )
+
+
+def documents_statement(ctx: RequestContext, kind: DocumentKind | None) -> Select[Document]:
     statement = select(Document).where(ctx.loaders.scope(Document))
     if kind is not None:
         statement = statement.where(Document.kind == kind)
-    return await paginate(
-        ctx.session, statement, DOCUMENT_ORDER, first=ctx.page_size(first), after=after
-    )
+    return statement
 
 
 async def tenant_by_slug(ctx: RequestContext, slug: str) -> Tenant | None:

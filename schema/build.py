@@ -17,6 +17,8 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from basics.settings import Settings
+from schema.caches import CachedParse, CachedValidation, DocumentCaches
+from schema.compiled_reads import CompiledReads
 from schema.extensions import CloseSession, ErrorCodes
 from schema.guard import FieldGuard
 from schema.input_text import ArgumentTextCheck
@@ -34,6 +36,12 @@ class Schema(strawberry.Schema):
     id instead; expected ones (bad input, conflicts) are outcomes, counted in
     the request's access log line by code.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Parsed documents, validation outcomes and static authorization
+        # checks, shared by every request this schema serves.
+        self.document_caches = DocumentCaches()
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return None
@@ -53,6 +61,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             default_page=settings.default_page_size,
         ),
         ArgumentTextCheck,
+        CachedParse,
+        CachedValidation,
+        # Last: it runs only when the static check and the limits let the operation through.
+        CompiledReads,
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)

@@ -20,7 +20,13 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-from graphql import ExecutionResult, FragmentDefinitionNode, GraphQLError, OperationDefinitionNode
+from graphql import (
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+)
 from strawberry.extensions import SchemaExtension
 
 from authz.operation_check import Denial, OperationTooComplex, denied_fields
@@ -29,6 +35,7 @@ from basics.errors import BadUserInput, Forbidden
 from basics.principal import ROOT_RELATION, DenialStyle
 from privacy.recipients import record_partner_reads
 from resolvers.context import RequestContext
+from schema.caches import cached_static_check
 from store.models import Base
 
 security_log = logging.getLogger("tenantgraph.security")
@@ -78,6 +85,23 @@ def _note_partner_read(
         reads.setdefault(customer_id, set()).add(coordinate)
 
 
+def _static_key(
+    execution_context: Any, context: RequestContext, operation: OperationDefinitionNode
+) -> tuple[Any, ...] | None:
+    """What a read's static check depends on; a write's also depends on its variables."""
+    if operation.operation is not OperationType.QUERY:
+        return None
+    principal = context.principal
+    return (
+        execution_context.query,
+        execution_context.operation_name,
+        principal.kind,
+        principal.roles,
+        principal.tenant_id,
+        context.decisions.version,
+    )
+
+
 class FieldGuard(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
         yield
@@ -100,7 +124,11 @@ class FieldGuard(SchemaExtension):
             else (None, {})
         )
         if operation is not None:
-            denials = self._static_denials(context, operation, fragments)
+            denials = cached_static_check(
+                self.execution_context,
+                _static_key(self.execution_context, context, operation),
+                lambda: self._static_denials(context, operation, fragments),
+            )
             if isinstance(denials, GraphQLError):
                 self.execution_context.result = ExecutionResult(data=None, errors=[denials])
             else:

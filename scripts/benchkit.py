@@ -32,6 +32,7 @@ from starlette.routing import Route
 from strawberry.extensions import SchemaExtension
 from strawberry.types.base import StrawberryObjectDefinition
 
+from schema.build import Schema
 from schema.guard import FieldGuard
 from server.app import AuthenticatedGraphQL, TenantGraphQL
 
@@ -143,11 +144,12 @@ def schema_variant(
         definition = (getattr(graphql_type, "extensions", None) or {}).get("strawberry-definition")
         if (
             isinstance(definition, StrawberryObjectDefinition)
-            and definition.origin.__module__.startswith("tenantgraph.")
+            and definition.origin.__module__.startswith("schema.")
             and definition.origin not in (schema.query, schema.mutation, schema.subscription)
         ):
             types.append(definition.origin)
-    return strawberry.Schema(
+    # The application's own schema class: the variant keeps its per-document caches.
+    return Schema(
         query=schema.query,
         mutation=schema.mutation,
         subscription=schema.subscription,

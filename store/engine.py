@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Engine, Executable, Result, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,6 +19,9 @@ from sqlalchemy.ext.asyncio import (
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 WRITE_OPTION = "tenantgraph_write"
+# Older than this, a pooled connection is closed instead of reused (a firewall
+# or the server may have dropped it silently meanwhile).
+POOL_RECYCLE_SECONDS = 600
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -39,7 +43,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         hide_parameters=not echo,
         pool_size=10,
         max_overflow=20,
-        pool_pre_ping=True,
+        # No pre-ping: it cost a round trip (BEGIN; ; ROLLBACK) on every
+        # checkout. Connections are replaced after POOL_RECYCLE_SECONDS instead,
+        # a disconnect invalidates the whole pool, and a read whose first
+        # statement meets a dead connection is retried once (SerialReader).
+        pool_recycle=POOL_RECYCLE_SECONDS,
     )
 
 
@@ -117,10 +125,31 @@ class SerialReader:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._lock = asyncio.Lock()
+        self._used = False
 
     async def execute(self, statement: Executable) -> Result[Any]:
         async with self._lock:
-            return await self._session.execute(statement)
+            if self._used:
+                return await self._session.execute(statement)
+            self._used = True
+            try:
+                return await self._session.execute(statement)
+            except DBAPIError as exc:
+                # The pooled connection had died (the pool no longer pings
+                # before handing one out). Nothing was read yet, so the first
+                # statement can run again on a fresh connection.
+                if not exc.connection_invalidated:
+                    raise
+                await self._session.rollback()
+                return await self._session.execute(statement)
+
+    async def scalar_json(self, statement: Executable) -> Any:
+        """The single value of ``statement``'s single row (a compiled read's JSON)."""
+        return (await self.execute(statement)).scalar_one_or_none()
+
+    async def rollback(self) -> None:
+        async with self._lock:
+            await self._session.rollback()
 
     async def close(self) -> None:
         await self._session.close()

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from basics.settings import Settings
+from schema.compiled_reads import MISMATCHES
 from server.app import create_app
 from store.engine import create_engine, create_sessionmaker
 from store.migrate import upgrade
@@ -106,6 +107,15 @@ async def client(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture(autouse=True)
+def compiled_reads_agree() -> Iterator[None]:
+    """With TENANTGRAPH_COMPILED_READS=compare, every read the test makes is answered by
+    both paths; any difference between them fails the test."""
+    MISMATCHES.clear()
+    yield
+    assert not MISMATCHES, MISMATCHES[:3]
 
 
 @pytest.fixture

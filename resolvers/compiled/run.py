@@ -1,0 +1,138 @@
+"""Answer a planned root field with one statement, or say that the executor must.
+
+``Fallback`` means "not this way": an argument the executor would refuse (it
+then refuses it with its own error), a lookup that finds nothing (the
+executor's ``NOT_FOUND``), a row outside the caller's reach (the field guard
+reports it). Nothing is sent to the client from a root field that fell back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graphql import GraphQLSchema
+from graphql.execution.values import VariableValues, get_argument_values
+from sqlalchemy import Select, select
+
+from basics.errors import ServiceError
+from basics.ids import decode_id
+from resolvers import queries
+from resolvers.compiled.access import Access
+from resolvers.compiled.catalog import NESTED_DEFAULT, TYPES
+from resolvers.compiled.planner import FieldPlan, RootPlan
+from resolvers.compiled.shape import OutOfReach, Shaper
+from resolvers.compiled.sqlgen import StatementBuilder
+from resolvers.context import RequestContext
+from resolvers.pagination import SortKey, page_statement
+from store.models import DocumentKind
+
+SORTS: dict[str, SortKey] = {
+    "bookings": queries.BOOKING_ORDER,
+    "customers": queries.CUSTOMER_ORDER,
+    "vehicles": queries.VEHICLE_ORDER,
+    "documents": queries.DOCUMENT_ORDER,
+}
+
+
+class Fallback(Exception):
+    """The executor answers this root field."""
+
+
+def _connection_statement(ctx: RequestContext, name: str, args: dict[str, Any]) -> Select[Any]:
+    if name == "bookings":
+        if args.get("filter") is not None:
+            raise Fallback
+        return queries.bookings_statement(ctx, queries.BookingFilter())
+    if name == "customers":
+        return queries.customers_statement(ctx, args.get("search"))
+    if name == "vehicles":
+        return queries.vehicles_statement(ctx, args.get("search"))
+    kind = args.get("kind")
+    if kind is not None and not isinstance(kind, DocumentKind):
+        kind = DocumentKind[kind]
+    return queries.documents_statement(ctx, kind)
+
+
+def _lookup_statement(ctx: RequestContext, root: RootPlan, args: dict[str, Any]) -> Select[Any]:
+    model = TYPES[root.type_name].model
+    key = decode_id("id", args["id"], root.type_name)
+    return select(model).where(model.id == key, ctx.loaders.scope(model))  # type: ignore[attr-defined, type-var]
+
+
+class RootRunner:
+    """Runs the planned root fields of one request."""
+
+    def __init__(
+        self,
+        ctx: RequestContext,
+        schema: GraphQLSchema,
+        variables: VariableValues,
+        access: Access,
+        partner_reads: dict[str, set[str]] | None,
+        request_key: str,
+    ) -> None:
+        # What a built statement depends on besides the plan: the variables and,
+        # for a data subject, whose rows (the plan already fixes roles and tenant).
+        self.statement_key = (access.principal.email, request_key)
+        self.ctx = ctx
+        self.schema = schema
+        self.variables = variables
+        self.access = access
+        self.dialect = ctx.sessions.kw["bind"].dialect.name
+        self.shaper = Shaper(access, partner_reads)
+
+    def _nested_first(self, field: FieldPlan) -> int:
+        assert field.definition is not None and field.node is not None
+        first = get_argument_values(field.definition, field.node, self.variables).get("first")
+        return self.ctx.page_size(first if first is not None else NESTED_DEFAULT)
+
+    async def run(self, root: RootPlan) -> Any:
+        try:
+            return await self._run(root)
+        except (ServiceError, OutOfReach) as exc:
+            raise Fallback from exc
+
+    async def _run(self, root: RootPlan) -> Any:
+        args = get_argument_values(root.definition, root.field_node, self.variables)
+        if not root.connection:
+            statement = root.statements.get(self.statement_key)
+            if statement is None:
+                builder = StatementBuilder(self.dialect, self.access, self._nested_first)
+                statement = builder.lookup(root.node, _lookup_statement(self.ctx, root, args))
+                root.remember(self.statement_key, statement)
+            row = await self._fetch(statement)
+            if row is None:
+                raise Fallback  # the executor's NOT_FOUND, word for word
+            return self.shaper.obj(root.node, row)
+        sort = SORTS[root.name]
+        first = self.ctx.page_size(args.get("first"))
+        if first == 0:
+            raise Fallback
+        after = args.get("after")
+        statement = root.statements.get(self.statement_key)
+        if statement is None:
+            statement = self._page(root, args, sort, first, after)
+            root.remember(self.statement_key, statement)
+        data = await self._fetch(statement)
+        if data is None:
+            raise Fallback
+        return self.shaper.connection(root, data, sort, first, after)
+
+    def _page(
+        self, root: RootPlan, args: dict[str, Any], sort: SortKey, first: int, after: str | None
+    ) -> Select[Any]:
+        base = _connection_statement(self.ctx, root.name, args)
+        root.node.extra = (sort.column.key,)
+        wants_total = any(w.name == "totalCount" for w in root.wrappers)
+        builder = StatementBuilder(self.dialect, self.access, self._nested_first)
+        return builder.page(
+            root.node,
+            page_statement(base, sort, first=first, after=after),
+            sort,
+            base if wants_total else None,
+        )
+
+    async def _fetch(self, statement: Select[Any]) -> Any:
+        raw = await self.ctx.session.scalar_json(statement)
+        return json.loads(raw) if isinstance(raw, str | bytes) else raw

@@ -1,0 +1,145 @@
+"""Per-document caches: parsing, validation and the static authorization check.
+
+A client sends the same few documents over and over; parsing and validating
+them was about 40 % of a lookup by id. Each cache is keyed by the document
+text (and whatever else the cached answer depends on), is bounded (least
+recently used entries go first) and counts its hits, so a key that never
+repeats shows up as a zero hit rate instead of passing unnoticed.
+
+What is not cached, on purpose: the operation limits. The depth and alias
+rules run on every request (only the standard GraphQL rules are cached), the
+token limit is part of the parse cache's key (a document over it never parses,
+so it is never stored), and the cost and directive limits, which need the
+variables, run in their own extension on every request.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from graphql import DocumentNode, GraphQLError, specified_rules, validate
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+V = TypeVar("V")
+
+DEFAULT_ENTRIES = 1000
+_STANDARD_RULES = frozenset(specified_rules)
+
+
+@dataclass
+class LRU(Generic[V]):
+    """A bounded mapping that forgets the least recently used entry first."""
+
+    maxsize: int = DEFAULT_ENTRIES
+    hits: int = 0
+    misses: int = 0
+    _entries: OrderedDict[Hashable, V] = field(default_factory=OrderedDict)
+
+    def get(self, key: Hashable) -> V | None:
+        found = self._entries.get(key)
+        if found is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: Hashable, value: V) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass
+class DocumentCaches:
+    """The caches of one schema (one set of limits and one type system)."""
+
+    documents: LRU[DocumentNode] = field(default_factory=LRU)
+    # Only documents that passed the standard rules are stored: an invalid
+    # document is validated again each time, and no error object is shared.
+    valid: LRU[bool] = field(default_factory=LRU)
+    static_checks: LRU[Any] = field(default_factory=LRU)
+    # Compiled read plans (``resolvers.compiled``), per document and decisions.
+    plans: LRU[Any] = field(default_factory=LRU)
+
+    def clear(self) -> None:
+        self.documents.clear()
+        self.valid.clear()
+        self.static_checks.clear()
+        self.plans.clear()
+
+
+def caches_of(execution_context: Any) -> DocumentCaches | None:
+    found = getattr(execution_context.schema, "document_caches", None)
+    return found if isinstance(found, DocumentCaches) else None
+
+
+class CachedParse(SchemaExtension):
+    """Reuse the parsed document of a text parsed before with the same options."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        caches = caches_of(context)
+        if caches is None or not context.query:
+            yield
+            return
+        # The token limit is a parse option: it is part of the key.
+        key = (context.query, tuple(sorted(context.parse_options.items())))
+        cached = caches.documents.get(key)
+        if cached is not None:
+            context.graphql_document = cached
+        yield
+        if cached is None and context.graphql_document is not None:
+            caches.documents.put(key, context.graphql_document)
+
+
+class CachedValidation(SchemaExtension):
+    """Run the standard rules once per document; limit rules on every request."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        caches = caches_of(context)
+        document = context.graphql_document
+        if caches is None or document is None or context.pre_execution_errors is not None:
+            yield
+            return
+        standard = tuple(r for r in context.validation_rules if r in _STANDARD_RULES)
+        limits = tuple(r for r in context.validation_rules if r not in _STANDARD_RULES)
+        errors: list[GraphQLError] = (
+            validate(context.schema._schema, document, limits) if limits else []
+        )
+        key = (context.query, standard)
+        if caches.valid.get(key) is None:
+            found = validate_document(context.schema._schema, document, standard)
+            if found:
+                errors.extend(found)
+            else:
+                caches.valid.put(key, True)
+        context.pre_execution_errors = errors
+        yield
+
+
+def cached_static_check(
+    execution_context: Any, key: tuple[Hashable, ...] | None, compute: Callable[[], V]
+) -> V:
+    """``compute()``, remembered under ``key`` for this schema (no key: not cacheable)."""
+    caches = caches_of(execution_context)
+    if caches is None or key is None:
+        return compute()
+    found = caches.static_checks.get(key)
+    if found is None:
+        found = compute()
+        caches.static_checks.put(key, found)
+    return found

@@ -1,0 +1,196 @@
+"""Runs a read operation's covered root fields through the compiled path.
+
+After the static decisions (``FieldGuard``) and the limits, each root field
+the planner covers is answered by one SQL statement; the others run through
+the executor on a copy of the document that holds only them, and the two
+answers are merged in the document's order. Plans are cached per (document,
+operation, principal kind, role set, tenant, policy version).
+
+With ``compiled_reads = "compare"`` the executor answers everything and the
+compiled answers are only compared with it: any difference is logged and kept
+in ``MISMATCHES`` (the test suite fails on one).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+)
+from graphql.execution.values import get_variable_values
+from strawberry.extensions import SchemaExtension
+
+from resolvers.compiled.access import Access
+from resolvers.compiled.planner import OperationPlan, plan_operation
+from resolvers.compiled.run import Fallback, RootRunner
+from resolvers.context import RequestContext
+from schema.caches import caches_of
+
+logger = logging.getLogger("tenantgraph.compiled")
+
+# (root field, compiled answer, executor answer) for every difference seen in "compare" mode.
+MISMATCHES: list[tuple[str, Any, Any]] = []
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((o for o in operations if o.name is not None and o.name.value == name), None)
+
+
+def _response_key(node: FieldNode) -> str:
+    return node.alias.value if node.alias else node.name.value
+
+
+def _without(
+    document: DocumentNode, operation: OperationDefinitionNode, done: set[str]
+) -> DocumentNode:
+    """The document with the compiled root fields left out of ``operation``."""
+    kept = tuple(
+        s
+        for s in operation.selection_set.selections
+        if not (isinstance(s, FieldNode) and _response_key(s) in done)
+    )
+    reduced = OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=operation.variable_definitions,
+        directives=operation.directives,
+        selection_set=SelectionSetNode(selections=kept, loc=operation.selection_set.loc),
+        loc=operation.loc,
+    )
+    return DocumentNode(
+        definitions=tuple(reduced if d is operation else d for d in document.definitions),
+        loc=document.loc,
+    )
+
+
+class CompiledReads(SchemaExtension):
+    _compiled_reads: dict[str, set[str]] | None = None
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context: RequestContext = execution.context
+        mode = context.settings.compiled_reads
+        document = execution.graphql_document
+        operation = _operation(document, execution.operation_name) if document else None
+        if (
+            mode == "off"
+            or execution.result is not None
+            or document is None
+            or operation is None
+            or operation.operation is not OperationType.QUERY
+        ):
+            yield
+            return
+        access = Access(context.principal, context.decisions, context.own_customer_ids)
+        plan = self._plan(operation, document, access)
+        answers = await self._answers(plan, operation, access, compare=mode == "compare")
+        if mode == "compare":
+            yield
+            self._compare(answers)
+            return
+        if not answers:
+            yield
+            return
+        if len(answers) == len(plan.order):
+            execution.result = ExecutionResult(data={k: answers[k] for k in plan.order})
+            yield
+            return
+        execution.graphql_document = _without(document, operation, set(answers))
+        try:
+            yield
+        finally:
+            execution.graphql_document = document
+        result = execution.result
+        if result is not None and result.data is not None:
+            result.data = {k: answers[k] if k in answers else result.data[k] for k in plan.order}
+
+    def _plan(
+        self, operation: OperationDefinitionNode, document: DocumentNode, access: Access
+    ) -> OperationPlan:
+        execution = self.execution_context
+        principal = access.principal
+        key = (
+            "compiled",
+            execution.query,
+            execution.operation_name,
+            principal.kind,
+            principal.roles,
+            principal.tenant_id,
+            access.decisions.version,
+        )
+        caches = caches_of(execution)
+        found = caches.plans.get(key) if caches is not None else None
+        if found is None:
+            fragments = {
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            found = plan_operation(execution.schema._schema, operation, fragments, access)
+            if caches is not None:
+                caches.plans.put(key, found)
+        return found
+
+    async def _answers(
+        self,
+        plan: OperationPlan,
+        operation: OperationDefinitionNode,
+        access: Access,
+        *,
+        compare: bool,
+    ) -> dict[str, Any]:
+        if not plan.roots:
+            return {}
+        execution = self.execution_context
+        context: RequestContext = execution.context
+        schema = execution.schema._schema
+        coerced = get_variable_values(
+            schema, operation.variable_definitions or (), dict(execution.variables or {})
+        )
+        if isinstance(coerced, list):
+            return {}  # the executor reports bad variables
+        reads = {} if compare and context.partner_reads is not None else context.partner_reads
+        request_key = json.dumps(execution.variables or {}, sort_keys=True, default=str)
+        runner = RootRunner(context, schema, coerced, access, reads, request_key)
+        answers: dict[str, Any] = {}
+        for key, root in plan.roots.items():
+            try:
+                answers[key] = await runner.run(root)
+            except Fallback:
+                continue
+            except Exception:
+                if compare:
+                    raise
+                logger.exception("compiled read of %s failed; the executor answers it", root.name)
+                await context.session.rollback()
+        self._compiled_reads = reads
+        return answers
+
+    def _compare(self, answers: dict[str, Any]) -> None:
+        result = self.execution_context.result
+        data = result.data if result is not None else None
+        errors = (result.errors or []) if result is not None else []
+        for key, answer in answers.items():
+            expected = None if data is None else data.get(key)
+            failed = [e.message for e in errors if e.path and e.path[0] == key]
+            if answer != expected or failed:
+                MISMATCHES.append((key, answer, failed or expected))
+                logger.error("compiled answer of %s differs from the executor's", key)
+        context: RequestContext = self.execution_context.context
+        whole = answers and data is not None and len(answers) == len(data)
+        if whole and (self._compiled_reads or {}) != (context.partner_reads or {}):
+            MISMATCHES.append(("partner reads", self._compiled_reads, context.partner_reads))
+            logger.error("compiled partner reads differ from the executor's")
