@@ -27,7 +27,8 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
-from bench import PAGE_SIZE, QUERIES, bench_settings, floor_page
+from bench import QUERIES, bench_settings, floor_page
+from bench_results import PAGE_SIZE
 from benchdata import SEARCH_TERM, seed
 from benchkit import (
     Request,
