@@ -31,7 +31,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit import trail as audit
-from privacy.erasure import retention_of
+from privacy.retention_dates import retention_of
 from store.engine import write_transaction
 from store.models import Document, OneTimeCode, OutboxMessage, RecipientNotice, Tenant
 
@@ -120,7 +120,7 @@ async def _purge_delivered_notices(tx: AsyncSession, now: datetime) -> Counter[s
 async def purge(sessions: async_sessionmaker[AsyncSession], *, now: datetime) -> PurgeReport:
     """Delete everything retention no longer holds as of ``now``, in one transaction.
 
-    After it, on SQLite, call ``privacy.erasure.flush_erased_pages`` so the
+    After it, on SQLite, call ``privacy.flush.flush_erased_pages`` so the
     deleted pages leave the WAL (the CLI does).
     """
     if now.tzinfo is None:

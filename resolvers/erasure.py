@@ -12,14 +12,10 @@ from authz.writes import require_writer
 from basics.errors import Forbidden, NotFound
 from basics.ids import decode_id
 from basics.principal import PrincipalKind
-from privacy.erasure import (
-    ErasurePlan,
-    ErasureReceipt,
-    engine_of,
-    flush_erased_pages,
-    plan_erasure,
-)
 from privacy.erasure import erase_customer as erase
+from privacy.erasure import plan_erasure
+from privacy.erasure_receipt import ErasurePlan, ErasureReceipt
+from privacy.flush import engine_of, flush_erased_pages
 from resolvers.context import RequestContext
 from store.engine import write_transaction
 

@@ -14,7 +14,8 @@ from basics.errors import BadUserInput, Conflict, Forbidden, NotFound
 from basics.ids import decode_any, decode_id, encode_id
 from basics.principal import PrincipalKind
 from privacy import access, requests, restriction
-from privacy.erasure import engine_of, erase_customer, flush_erased_pages
+from privacy.erasure import erase_customer
+from privacy.flush import engine_of, flush_erased_pages
 from resolvers.context import RequestContext
 from resolvers.pagination import Page, SortKey, paginate
 from store.engine import write_transaction

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import strawberry
 
-from privacy.erasure import ErasurePlan, ErasureReceipt, Outcome, OutcomeCount
+from privacy.erasure_receipt import ErasurePlan, ErasureReceipt, Outcome, OutcomeCount
 from resolvers import erasure as erasure_resolvers
 from schema.context import Info
 

@@ -227,7 +227,7 @@ def _parse_now(value: str | None) -> datetime:
 
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> None:
     from bookings.holds import purge_expired_drafts
-    from privacy.erasure import engine_of, flush_erased_pages
+    from privacy.flush import engine_of, flush_erased_pages
     from privacy.retention import PurgeReport, purge
 
     now = _parse_now(args.now)
@@ -248,7 +248,7 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_erasure(args: argparse.Namespace, settings: Settings) -> None:
-    from privacy.erasure import ReplayReport, replay_journal
+    from privacy.journal import ReplayReport, replay_journal
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> ReplayReport:
         if not args.journal_from:

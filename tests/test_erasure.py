@@ -33,19 +33,15 @@ from basics.ids import encode_id
 from basics.settings import Settings
 from identity import tokens
 from identity.apikeys import create_api_key
-from privacy import codes
+from privacy import anonymise, codes
 from privacy import erasure as erasure_module
-from privacy.erasure import (
-    BOOKKEEPING_BASIS,
-    HANDLED_ROWS,
-    ErasureReceipt,
-    erase_customer,
-    flush_erased_pages,
-    identity_keys,
-    replay_journal,
-    report_basis,
-)
+from privacy.erasure import HANDLED_ROWS, erase_customer
+from privacy.erasure_receipt import ErasureReceipt
+from privacy.flush import flush_erased_pages
+from privacy.identities import identity_keys
+from privacy.journal import replay_journal
 from privacy.retention import purge
+from privacy.retention_dates import BOOKKEEPING_BASIS, report_basis
 from server.app import create_app
 from store.data_map import DATA_MAP, Category, RowErasure
 from store.engine import create_engine, create_sessionmaker, write_transaction
@@ -774,7 +770,7 @@ def test_erasure_follows_the_data_map() -> None:
     for table, rows in HANDLED_ROWS.items():
         assert DATA_MAP[table].rows is rows, table
     for table in ("bookings", "privacy_requests"):
-        erasure_module.anonymisation_plan(table)  # refuses what it could not honour
+        anonymise.anonymisation_plan(table)  # refuses what it could not honour
 
 
 # --- SQLite files of their own: the bytes on disk, and a restored backup ---------------
