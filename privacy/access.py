@@ -53,9 +53,18 @@ ENTITY_TABLES = {
 }
 # Columns that are plumbing, not information about the person.
 HIDDEN_COLUMNS = frozenset(
-    {"tenant_id", "customer_id", "owner_id", "vehicle_id", "booking_id", "service_id", "content"}
+    {
+        "tenant_id",
+        "customer_id",
+        "owner_id",
+        "vehicle_id",
+        "booking_id",
+        "service_id",
+        "content",
+        "former_identity_keys",
+    }
 )
-STAFF_ONLY_COLUMNS = frozenset({"internal_notes"})
+STAFF_ONLY_COLUMNS = frozenset({"internal_notes", "internal_notes_withheld"})
 SOURCES = {
     CreatedVia.ONLINE: "Given by you when you booked online.",
     CreatedVia.PHONE: "Given by you by phone and entered by the business's staff.",

@@ -122,6 +122,10 @@ class Customer(Base):
     restriction_reason: Mapped[str | None] = mapped_column(String(500))
     # Art. 21: purposes the person objected to ("service_reminders", "marketing").
     objections: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Keyed hashes (erasure journal key) of every email and phone this record
+    # had before a rectification, so a restored backup holding an old value is
+    # still recognised as this person; see privacy/journal.py.
+    former_identity_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -174,6 +178,8 @@ class Booking(Base):
     reference: Mapped[str] = mapped_column(String(16))
     customer_notes: Mapped[str | None] = mapped_column(Text)
     internal_notes: Mapped[str | None] = mapped_column(Text)
+    # Why the staff note is withheld from the person's copy (GDPR Art. 15(4)); None: shown.
+    internal_notes_withheld: Mapped[str | None] = mapped_column(String(500))
     price_ore: Mapped[int] = mapped_column(Integer)
     channel: Mapped[BookingChannel] = mapped_column(_enum(BookingChannel))
     # The principal that created the booking ("staff:<sub>", "apikey:<id>", ...): set by the server.
@@ -210,6 +216,10 @@ class Document(Base):
     # Set when the person was erased but the document must be kept (an issued
     # invoice): from then on only the roles that must keep it may see it.
     retained_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a retained document loses its booking: the bookkeeping facts it
+    # needs to stand on its own (the reference it was issued under, the amount).
+    reference: Mapped[str | None] = mapped_column(String(32))
+    amount_ore: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -427,6 +437,9 @@ class ErasureJournalEntry(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     # HMAC of the normalised email / phone with a key kept outside the database.
     identity_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The erased customer row's id: a restored backup holds the row under the
+    # same opaque id, whatever its email or phone were then.
+    customer_id: Mapped[str | None] = mapped_column(String(32))
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     request_id: Mapped[str | None] = mapped_column(String(32))
 
