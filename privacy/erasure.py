@@ -46,8 +46,8 @@ from audit import trail as audit
 from basics.ids import encode_id
 from privacy.anonymise import apply
 from privacy.erasure_receipt import ErasurePlan, ErasureReceipt, Outcome, counts_by_outcome
-from privacy.erasure_targets import collect, load_tenant
-from privacy.identities import identity_keys
+from privacy.erasure_targets import Targets, collect, load_tenant
+from privacy.identities import identity_keys, merged_keys
 from store.data_map import RowErasure
 from store.models import ErasureJournalEntry, Tenant
 from store.types import new_id, utcnow
@@ -141,6 +141,15 @@ async def erase_customer(
     )
 
 
+def _journal_keys(targets: Targets, settings: Settings) -> list[str]:
+    """Keyed hashes of every email and phone the record had: now, and before rectifications."""
+    customer = targets.customer
+    current = identity_keys(
+        settings.erasure_journal_key(), email=customer.email, phone=customer.phone
+    )
+    return merged_keys(current, customer.former_identity_keys or [])
+
+
 async def erase(
     tx: AsyncSession,
     customer_id: str,
@@ -164,17 +173,15 @@ async def erase(
         return ErasureReceipt(global_id, tenant_id, False, now, request_id=request_id)
 
     records = targets.records()
-    customer = targets.customer
-    journal_keys = identity_keys(
-        settings.erasure_journal_key(), email=customer.email, phone=customer.phone
-    )
     recipients = len(targets.recipients())
+    journal_keys = _journal_keys(targets, settings)
     await apply(tx, targets, now)
     journal_id = None
-    if journal and journal_keys:
+    if journal:
         entry = ErasureJournalEntry(
             id=new_id(),
             tenant_id=tenant_id,
+            customer_id=customer_id,
             identity_keys=journal_keys,
             erased_at=now,
             request_id=request_id,

@@ -1,14 +1,17 @@
 """Keeping erased people erased after an older backup is restored.
 
-Every erasure writes an ``ErasureJournalEntry`` holding only HMACs of the
-person's normalised email and E.164 phone, keyed with
+Every erasure writes an ``ErasureJournalEntry`` holding the erased customer
+row's opaque id and HMACs of every normalised email and E.164 phone the
+record ever had (the current ones, and those a rectification replaced), keyed with
 ``Settings.erasure_journal_key()``, which lives outside the database and its
 backups. After restoring an older backup, ``replay_journal`` finds the people
 who were erased since and erases them again. The journal is the one place a
 keyed hash of a contact detail is kept on purpose: without the key it cannot
-be reversed or linked, and it exists only to keep erased people erased. A
-customer with neither email nor phone leaves no journal entry (a name or a
-public plate is no identity to match on) and must be erased again by hand.
+be reversed or linked, and it exists only to keep erased people erased.
+
+A restored row is matched by its id (a backup keeps the row's id, whatever its
+contact details were then) or by any of its email and phone hashes, current or
+former (the same person re-imported under a new id).
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ async def _copy_missing_entries(
                     id=entry.id,
                     tenant_id=entry.tenant_id,
                     identity_keys=list(entry.identity_keys),
+                    customer_id=entry.customer_id,
                     erased_at=entry.erased_at,
                     request_id=entry.request_id,
                 )
@@ -102,20 +106,26 @@ async def _matches(
 ) -> tuple[int, list[tuple[str, str]]]:
     """(customers checked, [(tenant id, customer id)]) of live customers the journal names."""
     keys_by_tenant: dict[str, set[str]] = defaultdict(set)
+    ids_by_tenant: dict[str, set[str]] = defaultdict(set)
     for entry in entries:
         keys_by_tenant[entry.tenant_id].update(entry.identity_keys)
+        if entry.customer_id:
+            ids_by_tenant[entry.tenant_id].add(entry.customer_id)
     checked = 0
     matches: list[tuple[str, str]] = []
     async with sessions() as session:
-        for tenant_id, erased_keys in sorted(keys_by_tenant.items()):
+        for tenant_id in sorted(keys_by_tenant.keys() | ids_by_tenant.keys()):
+            erased_keys, erased_ids = keys_by_tenant[tenant_id], ids_by_tenant[tenant_id]
             rows = await session.stream(
-                select(Customer.id, Customer.email, Customer.phone)
+                select(Customer.id, Customer.email, Customer.phone, Customer.former_identity_keys)
                 .where(Customer.tenant_id == tenant_id)
                 .order_by(Customer.id)
             )
             async for row in rows:
                 checked += 1
-                if erased_keys.intersection(identity_keys(key, email=row.email, phone=row.phone)):
+                keys = identity_keys(key, email=row.email, phone=row.phone)
+                keys += row.former_identity_keys or []
+                if row.id in erased_ids or erased_keys.intersection(keys):
                     matches.append((tenant_id, row.id))
     return checked, matches
 

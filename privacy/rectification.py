@@ -26,6 +26,7 @@ from audit import trail as audit
 from basics.errors import Conflict
 from basics.ids import encode_id
 from privacy import codes, outbox
+from privacy.identities import identity_keys, merged_keys
 from privacy.notices import notify_recipients
 from store.models import Customer, Tenant
 from store.types import utcnow
@@ -82,11 +83,15 @@ async def rectify(
     changes: Mapping[str, Any],
     *,
     actor: str,
+    journal_key: bytes,
 ) -> list[str]:
     """Apply validated column values to each record; audit and notify per changed record.
 
     Returns the GraphQL names of the fields that changed on any record. A value
-    equal to what a record already holds is no change for that record.
+    equal to what a record already holds is no change for that record. An email
+    or phone that is replaced leaves its keyed hash (``journal_key``) on the
+    record, so an erasure journal names it and a restored backup that still
+    holds the old value is recognised.
     """
     unknown = set(changes) - set(RECTIFIABLE)
     if unknown:
@@ -97,6 +102,7 @@ async def rectify(
         columns = sorted(c for c, v in changes.items() if getattr(customer, c) != v)
         if not columns:
             continue
+        _remember_identity(customer, columns, journal_key)
         for column in columns:
             setattr(customer, column, changes[column])
         customer.updated_at = now
@@ -120,6 +126,17 @@ async def rectify(
             details={"recipientsNotified": notified},
         )
     return sorted(changed_anywhere, key=list(RECTIFIABLE.values()).index)
+
+
+def _remember_identity(customer: Customer, columns: Sequence[str], journal_key: bytes) -> None:
+    """Keep the keyed hashes of an email or phone about to be replaced."""
+    old = identity_keys(
+        journal_key,
+        email=customer.email if "email" in columns else None,
+        phone=customer.phone if "phone" in columns else None,
+    )
+    if old:
+        customer.former_identity_keys = merged_keys(customer.former_identity_keys or [], old)
 
 
 async def request_contact_change(
@@ -151,6 +168,7 @@ async def confirm_contact_change(
     subject_email: str,
     code: str | None,
     actor: str,
+    journal_key: bytes,
 ) -> tuple[list[Customer], list[str]] | None:
     """Apply the pending change whose code this is; None if the code is not valid.
 
@@ -172,5 +190,7 @@ async def confirm_contact_change(
     column = str(pending["column"])
     customers = await subject_customers(tx, subject_email, pending.get("tenantId"))
     await ensure_not_restricted(tx, customers)
-    changed = await rectify(tx, customers, {column: pending["value"]}, actor=actor)
+    changed = await rectify(
+        tx, customers, {column: pending["value"]}, actor=actor, journal_key=journal_key
+    )
     return customers, changed

@@ -78,7 +78,13 @@ async def rectify_my_data(ctx: RequestContext, values: Mapping[str, Any]) -> Rec
             field_name = "input.tenantSlug" if tenant_slug is not None else "input"
             raise NotFound("no customer record of yours was found", field=field_name)
         await rules.ensure_not_restricted(tx, customers)
-        changed = await rules.rectify(tx, customers, fields, actor=ctx.principal.actor)
+        changed = await rules.rectify(
+            tx,
+            customers,
+            fields,
+            actor=ctx.principal.actor,
+            journal_key=ctx.settings.erasure_journal_key(),
+        )
         pending: list[str] = []
         for column, value in confirm.items():
             if all(getattr(c, column) == value for c in customers):
@@ -109,6 +115,7 @@ async def confirm_rectification(ctx: RequestContext, code: str) -> Rectified:
             subject_email=email,
             code=given,
             actor=ctx.principal.actor,
+            journal_key=ctx.settings.erasure_journal_key(),
         )
     # Raised after the commit, so a wrong guess is counted.
     if outcome is None:
@@ -138,5 +145,11 @@ async def rectify_customer(
         require_contact(
             fields.get("email", customer.email), fields.get("phone", customer.phone), "input"
         )
-        changed = await rules.rectify(tx, [customer], fields, actor=ctx.principal.actor)
+        changed = await rules.rectify(
+            tx,
+            [customer],
+            fields,
+            actor=ctx.principal.actor,
+            journal_key=ctx.settings.erasure_journal_key(),
+        )
     return Rectified([customer], changed)
