@@ -4,9 +4,10 @@ A correction changes the person's customer records and nothing else: issued
 documents such as invoices are bookkeeping records and are never rewritten.
 
 Every changed record gets one audit event naming the changed columns (never
-the values), and every partner API key that ever received that customer's
-data (``partner_reads``) gets a ``RecipientNotice`` naming the changed fields,
-which the partner fetches and acknowledges through the API.
+the values), and every partner API key whose recorded reads (``partner_reads``)
+include a changed field of that customer gets a ``RecipientNotice`` naming
+those fields (``Customer.city``), which the partner fetches and acknowledges
+through the API.
 
 A data subject's new email or phone number is not applied on request: a
 code goes to the new address and the change waits in the code's row until the
@@ -113,7 +114,7 @@ async def rectify(
             customer,
             kind=NOTICE_KIND,
             customer_ref=encode_id("Customer", customer.id),
-            fields=names,
+            fields=[f"Customer.{name}" for name in names],
         )
         await audit.record(
             tx,

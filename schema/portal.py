@@ -104,7 +104,10 @@ class RecipientNotice:
     def customer_id(self, root: Parent[models.RecipientNotice]) -> strawberry.ID:
         return strawberry.ID(root.customer_ref)
 
-    @strawberry.field(description="GraphQL field names of Customer that changed.")
+    @strawberry.field(
+        description="Schema coordinates (Customer.city) of the changed fields this key received; "
+        "empty when the notice concerns the whole record."
+    )
     def fields(self, root: Parent[models.RecipientNotice]) -> list[str]:
         return list(root.fields)
 

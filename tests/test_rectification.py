@@ -675,7 +675,7 @@ async def test_partners_that_read_the_customer_are_notified(
     ).ok()
     notices = await notices_for(backend, station_record)
     assert [(n.api_key_id, n.kind, n.fields, n.tenant_id) for n in notices] == [
-        (station.key_ids["partner_reminders"], "RECTIFICATION", ["city", "name"], station.id)
+        (station.key_ids["partner_reminders"], "RECTIFICATION", ["Customer.name"], station.id)
     ]
     workshop_notices = await notices_for(backend, person.raw[workshop.slug])
     assert [n.api_key_id for n in workshop_notices] == [workshop.key_ids["partner_reminders"]]
@@ -693,7 +693,7 @@ async def test_partners_that_read_the_customer_are_notified(
         )
     ).ok()
     notices = await notices_for(backend, station_record)
-    assert sorted(n.fields for n in notices) == [["city", "name"], ["phone"]]
+    assert sorted(n.fields for n in notices) == [["Customer.name"], ["Customer.phone"]]
 
 
 async def test_partner_fetches_and_acknowledges_only_its_own_notices(
@@ -718,9 +718,7 @@ async def test_partner_fetches_and_acknowledges_only_its_own_notices(
         station.key_ids["partner_accounting"],
     }
     (
-        await gql(
-            client, RECTIFY_MINE, {"input": {"street": "Kvitteringsvej 2"}}, token=person.token
-        )
+        await gql(client, RECTIFY_MINE, {"input": {"name": "Petra Kvittering"}}, token=person.token)
     ).ok()
 
     async def mine(key: str) -> list[dict[str, Any]]:
@@ -735,7 +733,7 @@ async def test_partner_fetches_and_acknowledges_only_its_own_notices(
         "id": None,
         "kind": "RECTIFICATION",
         "customerId": person.records[station.slug],
-        "fields": ["street"],
+        "fields": ["Customer.name"],
         "createdAt": None,
         "acknowledgedAt": None,
     }
