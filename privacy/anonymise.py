@@ -179,10 +179,13 @@ async def _anonymise_bookings(tx: AsyncSession, targets: Targets) -> None:
 async def _retain_documents(tx: AsyncSession, targets: Targets, now: datetime) -> None:
     """Retained documents stay exactly as issued (content, title, hash): only the
     service's own columns change: since when the document is held, until when (if
-    it had no date yet), and the link to the customer row that goes."""
+    it had no date yet), and the links to the customer and the booking, which go.
+    The document keeps its booking's reference and amount, so it stands on its own
+    in the books and the anonymised booking does not lead to it."""
     for doc_id, (_basis, until) in targets.retained.items():
         since_unset, until_unset = targets.retained_unset[doc_id]
-        values: dict[str, Any] = {"customer_id": None}
+        values: dict[str, Any] = {"customer_id": None, "booking_id": None}
+        values.update(targets.retained_facts.get(doc_id, {}))
         if since_unset:
             values["retained_since"] = now
         if until_unset:

@@ -50,6 +50,8 @@ class Targets:
     # document id -> (legal basis, last day), and which bookkeeping columns are still empty
     retained: dict[str, tuple[str, date]] = field(default_factory=dict)
     retained_unset: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    # document id -> the bookkeeping facts it keeps of its booking (reference, amount)
+    retained_facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted_document_ids: list[str] = field(default_factory=list)
     # (partner read id, api key id, fields)
     partner_reads: list[tuple[str, str, list[str]]] = field(default_factory=list)
@@ -143,6 +145,21 @@ async def _vehicles_and_bookings(session: AsyncSession, targets: Targets, now: d
     ]
 
 
+def _bookkeeping_facts(doc: Any) -> dict[str, Any]:
+    """What a retained document takes over from its booking before the link goes.
+
+    The reference is the one the document was issued under (printed on it, and
+    in the books); the anonymised booking gets a fresh one, so neither leads
+    to the other.
+    """
+    facts: dict[str, Any] = {}
+    if doc.reference is None and doc.booking_reference is not None:
+        facts["reference"] = doc.booking_reference
+    if doc.amount_ore is None and doc.booking_price is not None:
+        facts["amount_ore"] = doc.booking_price
+    return facts
+
+
 async def _documents(session: AsyncSession, targets: Targets, now: datetime) -> None:
     tenant, customer = targets.tenant, targets.customer
     persons_bookings = select(Booking.id).where(
@@ -157,6 +174,10 @@ async def _documents(session: AsyncSession, targets: Targets, now: datetime) -> 
         Document.issued_at,
         Document.retain_until,
         Document.retained_since,
+        Document.reference,
+        Document.amount_ore,
+        Booking.reference.label("booking_reference"),
+        Booking.price_ore.label("booking_price"),
     )
     found = {
         doc.id: doc
@@ -166,7 +187,9 @@ async def _documents(session: AsyncSession, targets: Targets, now: datetime) -> 
         )
         for doc in (
             await session.execute(
-                select(*columns).where(Document.tenant_id == tenant.id, condition)
+                select(*columns)
+                .outerjoin(Booking, Booking.id == Document.booking_id)
+                .where(Document.tenant_id == tenant.id, condition)
             )
         ).all()
     }
@@ -177,6 +200,7 @@ async def _documents(session: AsyncSession, targets: Targets, now: datetime) -> 
         if held is not None and held[1] >= today:
             targets.retained[doc.id] = held
             targets.retained_unset[doc.id] = (doc.retained_since is None, doc.retain_until is None)
+            targets.retained_facts[doc.id] = _bookkeeping_facts(doc)
         else:
             targets.deleted_document_ids.append(doc.id)
 

@@ -275,6 +275,13 @@ class Document(Node):
     retain_until: date | None = strawberry.field(
         description="Kept at least until this date (bookkeeping duty for invoices)."
     )
+    reference: str | None = strawberry.field(
+        description="The booking reference a retained document was issued under; it keeps "
+        "it when the booking is anonymised."
+    )
+    amount_ore: int | None = strawberry.field(
+        description="The amount (øre) a retained document stands for, kept from its booking."
+    )
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
