@@ -44,7 +44,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit import trail as audit
 from basics.ids import encode_id
+from privacy import outbox
 from privacy.anonymise import apply
+from privacy.erasure_message import receipt_message, receipt_message_outcome
 from privacy.erasure_receipt import ErasurePlan, ErasureReceipt, Outcome, counts_by_outcome
 from privacy.erasure_targets import Targets, collect, load_tenant
 from privacy.identities import identity_keys, merged_keys
@@ -96,7 +98,13 @@ async def plan_erasure(
     if tenant_row is None:
         return None
     targets = await collect(
-        session, customer_id, tenant_row, now, signing_key=_signing_key(settings), lock=False
+        session,
+        customer_id,
+        tenant_row,
+        now,
+        signing_key=_signing_key(settings),
+        journal_key=settings.erasure_journal_key() if settings is not None else None,
+        lock=False,
     )
     if targets is None:
         return None
@@ -118,8 +126,13 @@ async def erase_customer(
     settings: Settings,
     request_id: str | None = None,
     now: datetime | None = None,
+    confirm_to: str | None = None,
 ) -> ErasureReceipt:
     """Erase one customer record in the caller's transaction and say what became of each record.
+
+    ``confirm_to``: the address the person made the request from; the receipt
+    is queued to it in the same transaction, before the address is erased, and
+    the receipt lists that one message as kept until it has been delivered.
 
     ``tx`` must be a write transaction (``store.engine.write_transaction``);
     nothing is committed here, so the caller's own changes (a privacy
@@ -138,6 +151,7 @@ async def erase_customer(
         request_id=request_id,
         now=now or utcnow(),
         journal=True,
+        confirm_to=confirm_to,
     )
 
 
@@ -160,34 +174,46 @@ async def erase(
     request_id: str | None,
     now: datetime,
     journal: bool,
+    confirm_to: str | None = None,
 ) -> ErasureReceipt:
+    """``erase_customer``, and the journal replay's way in (which writes no new entry)."""
     global_id = encode_id("Customer", customer_id)
     tenant_row = await load_tenant(tx, tenant)
     tenant_id = tenant_row.id if tenant_row is not None else str(tenant)
     targets = None
     if tenant_row is not None:
         targets = await collect(
-            tx, customer_id, tenant_row, now, signing_key=settings.signing_key(), lock=True
+            tx,
+            customer_id,
+            tenant_row,
+            now,
+            signing_key=settings.signing_key(),
+            journal_key=settings.erasure_journal_key(),
+            lock=True,
         )
     if targets is None:
         return ErasureReceipt(global_id, tenant_id, False, now, request_id=request_id)
 
+    message_id = new_id() if confirm_to else None
     records = targets.records()
-    recipients = len(targets.recipients())
+    if message_id is not None:
+        records += (receipt_message_outcome(message_id, now),)
     journal_keys = _journal_keys(targets, settings)
     await apply(tx, targets, now)
-    journal_id = None
-    if journal:
-        entry = ErasureJournalEntry(
-            id=new_id(),
-            tenant_id=tenant_id,
-            customer_id=customer_id,
-            identity_keys=journal_keys,
-            erased_at=now,
-            request_id=request_id,
-        )
-        tx.add(entry)
-        journal_id = entry.id
+    receipt = ErasureReceipt(
+        customer_id=global_id,
+        tenant_id=tenant_id,
+        found=True,
+        erased_at=now,
+        records=records,
+        cancelled_bookings=len(targets.cancel_ids),
+        recipients_notified=len(targets.recipients()),
+        request_id=request_id,
+    )
+    if confirm_to and message_id is not None:
+        subject, body = receipt_message(receipt, targets.tenant.name)
+        await outbox.enqueue(tx, outbox.EMAIL, confirm_to, subject, body, message_id=message_id)
+    journal_id = _write_journal(tx, targets, journal_keys, receipt) if journal else None
     await audit.record(
         tx,
         tenant_id=tenant_id,
@@ -198,20 +224,27 @@ async def erase(
         details={
             "counts": counts_by_outcome(records),
             "retained": [r.id for r in records if r.outcome is Outcome.RETAINED],
-            "cancelled_bookings": len(targets.cancel_ids),
-            "recipients_notified": recipients,
+            "cancelled_bookings": receipt.cancelled_bookings,
+            "recipients_notified": receipt.recipients_notified,
             "journal_entry": journal_id,
             "request_id": request_id,
         },
     )
     await tx.flush()
-    return ErasureReceipt(
-        customer_id=global_id,
-        tenant_id=tenant_id,
-        found=True,
-        erased_at=now,
-        records=records,
-        cancelled_bookings=len(targets.cancel_ids),
-        recipients_notified=recipients,
-        request_id=request_id,
+    return receipt
+
+
+def _write_journal(
+    tx: AsyncSession, targets: Targets, keys: list[str], receipt: ErasureReceipt
+) -> str:
+    """One journal entry: the row's id and every identity hash, for a later replay."""
+    entry = ErasureJournalEntry(
+        id=new_id(),
+        tenant_id=receipt.tenant_id,
+        customer_id=targets.customer.id,
+        identity_keys=keys,
+        erased_at=receipt.erased_at,
+        request_id=receipt.request_id,
     )
+    tx.add(entry)
+    return entry.id

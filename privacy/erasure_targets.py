@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from basics.ids import encode_id
 from privacy import codes
 from privacy.erasure_receipt import Outcome, RecordOutcome
-from privacy.identities import normalise_email, normalise_phone
+from privacy.identities import address_keys, normalise_email, normalise_phone
 from privacy.retention_dates import retention_of
 from store.models import (
     ACTIVE_BOOKING_STATUSES,
@@ -225,19 +225,31 @@ async def _codes(session: AsyncSession, targets: Targets, signing_key: str | Non
     ]
 
 
-async def _outbox(session: AsyncSession, targets: Targets) -> None:
+async def _outbox(session: AsyncSession, targets: Targets, journal_key: bytes | None) -> None:
+    """Messages to any address the person had: the current email and phone, and those a
+    rectification replaced (known only by keyed hash, so every recipient is hashed).
+
+    The table holds only recent messages (purge: sent ones for days, unsent ones
+    for weeks), so it is read whole, like the codes.
+    """
     customer = targets.customer
-    addresses = sorted({a.strip().lower() for a in (customer.email, customer.phone) if a})
-    if addresses:
-        targets.outbox_ids = list(
-            (
-                await session.execute(
-                    select(OutboxMessage.id)
-                    .where(func.lower(OutboxMessage.recipient).in_(addresses))
-                    .order_by(OutboxMessage.created_at, OutboxMessage.id)
-                )
-            ).scalars()
+    addresses = {a.strip().lower() for a in (customer.email, customer.phone) if a}
+    former = set(customer.former_identity_keys or []) if journal_key else set()
+    if not addresses and not former:
+        return
+    rows = (
+        await session.execute(
+            select(OutboxMessage.id, OutboxMessage.recipient).order_by(
+                OutboxMessage.created_at, OutboxMessage.id
+            )
         )
+    ).all()
+    targets.outbox_ids = [
+        row.id
+        for row in rows
+        if row.recipient.strip().lower() in addresses
+        or (journal_key and former.intersection(address_keys(journal_key, row.recipient)))
+    ]
 
 
 async def collect(
@@ -247,9 +259,13 @@ async def collect(
     now: datetime,
     *,
     signing_key: str | None,
+    journal_key: bytes | None = None,
     lock: bool,
 ) -> Targets | None:
-    """Everything erasure would touch for this customer record; None if it is not there."""
+    """Everything erasure would touch for this customer record; None if it is not there.
+
+    Without ``journal_key`` messages to a former address cannot be recognised.
+    """
     statement = select(Customer).where(Customer.id == customer_id, Customer.tenant_id == tenant.id)
     if lock:
         # PostgreSQL: two erasures of one person run one after the other.
@@ -271,7 +287,7 @@ async def collect(
         ).all()
     ]
     await _codes(session, targets, signing_key)
-    await _outbox(session, targets)
+    await _outbox(session, targets, journal_key)
     targets.request_ids = list(
         (
             await session.execute(

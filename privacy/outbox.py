@@ -50,12 +50,22 @@ def _check_channel(channel: str) -> None:
 
 
 async def enqueue(
-    tx: AsyncSession, channel: str, recipient: str, subject: str, body: str
+    tx: AsyncSession,
+    channel: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    *,
+    message_id: str | None = None,
 ) -> OutboxMessage:
-    """Add a message in the caller's transaction; it is sent only if that transaction commits."""
+    """Add a message in the caller's transaction; it is sent only if that transaction commits.
+
+    ``message_id`` lets a caller name the message before it exists (a receipt
+    that lists the message carrying it).
+    """
     _check_channel(channel)
     message = OutboxMessage(
-        id=new_id(),
+        id=message_id or new_id(),
         channel=channel,
         recipient=recipient,
         subject=subject,

@@ -10,7 +10,10 @@ Run daily (``tenantgraph purge``). It deletes:
   ``partner_accounting``; now the erasure the person asked for is complete;
 - one-time codes past their expiry (used or not; a code is worthless after it);
 - outbox messages sent more than ``SENT_MESSAGE_DAYS`` ago (they hold the
-  address and text sent to a person, needed only to investigate a delivery);
+  address and text sent to a person, needed only to investigate a delivery),
+  and messages never sent within ``UNSENT_MESSAGE_DAYS`` of being queued (no
+  sender delivers their channel, or every attempt failed: a code in one is
+  long worthless, and the address must not stay for ever);
 - recipient notices delivered more than ``DELIVERED_NOTICE_DAYS`` ago (the
   partner has fetched them; the audit trail keeps that it happened).
 
@@ -37,6 +40,7 @@ from store.models import Document, OneTimeCode, OutboxMessage, RecipientNotice, 
 
 PURGE_ACTOR = "system:retention"
 SENT_MESSAGE_DAYS = 7
+UNSENT_MESSAGE_DAYS = 30
 DELIVERED_NOTICE_DAYS = 90
 
 
@@ -117,6 +121,20 @@ async def _purge_delivered_notices(tx: AsyncSession, now: datetime) -> Counter[s
     return Counter(deleted.scalars())
 
 
+async def _purge_messages(tx: AsyncSession, now: datetime) -> int:
+    """Sent messages after ``SENT_MESSAGE_DAYS``, unsent ones after ``UNSENT_MESSAGE_DAYS``."""
+    sent_long_ago = OutboxMessage.sent_at.is_not(None) & (
+        OutboxMessage.sent_at < now - timedelta(days=SENT_MESSAGE_DAYS)
+    )
+    never_sent = OutboxMessage.sent_at.is_(None) & (
+        OutboxMessage.created_at < now - timedelta(days=UNSENT_MESSAGE_DAYS)
+    )
+    deleted = await tx.execute(
+        delete(OutboxMessage).where(sent_long_ago | never_sent).returning(OutboxMessage.id)
+    )
+    return len(deleted.all())
+
+
 async def purge(sessions: async_sessionmaker[AsyncSession], *, now: datetime) -> PurgeReport:
     """Delete everything retention no longer holds as of ``now``, in one transaction.
 
@@ -158,18 +176,7 @@ async def purge(sessions: async_sessionmaker[AsyncSession], *, now: datetime) ->
                 )
             ).all()
         )
-        messages = len(
-            (
-                await tx.execute(
-                    delete(OutboxMessage)
-                    .where(
-                        OutboxMessage.sent_at.is_not(None),
-                        OutboxMessage.sent_at < now - timedelta(days=SENT_MESSAGE_DAYS),
-                    )
-                    .returning(OutboxMessage.id)
-                )
-            ).all()
-        )
+        messages = await _purge_messages(tx, now)
         if codes or messages:
             await audit.record(
                 tx,

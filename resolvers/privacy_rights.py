@@ -252,8 +252,15 @@ async def _carry_out_erasure(
             tx, request, actor, {"note": "nothing left to erase"}, partial=False
         )
         return
+    customer = await tx.get(Customer, request.customer_id)
     receipt = await erase_customer(
-        tx, request.customer_id, tenant, actor=actor, request_id=request.id, settings=ctx.settings
+        tx,
+        request.customer_id,
+        tenant,
+        actor=actor,
+        request_id=request.id,
+        settings=ctx.settings,
+        confirm_to=customer.email if customer is not None else None,
     )
     outcome = {"approved_by": why, **receipt.as_dict()}
     await requests.complete(tx, request, actor, outcome, partial=receipt.retained_count > 0)
