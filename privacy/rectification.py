@@ -9,6 +9,11 @@ include a changed field of that customer gets a ``RecipientNotice`` naming
 those fields (``Customer.city``), which the partner fetches and acknowledges
 through the API.
 
+A corrected value is one the person wanted gone: messages still addressed to a
+replaced email or phone are deleted (unless another record still has that
+address), and the caller flushes SQLite's WAL after the commit
+(``privacy.flush``), so no old page image keeps the old value.
+
 A data subject's new email or phone number is not applied on request: a
 code goes to the new address and the change waits in the code's row until the
 person confirms it, so nobody can move their records onto an address they do
@@ -20,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit import trail as audit
@@ -29,7 +34,7 @@ from basics.ids import encode_id
 from privacy import codes, outbox
 from privacy.identities import identity_keys, merged_keys
 from privacy.notices import notify_recipients
-from store.models import Customer, Tenant
+from store.models import Customer, OutboxMessage, Tenant
 from store.types import utcnow
 
 ACTION = "customer.rectify"
@@ -98,12 +103,14 @@ async def rectify(
     if unknown:
         raise ValueError(f"not rectifiable: {sorted(unknown)}")
     changed_anywhere: set[str] = set()
+    replaced: set[str] = set()
     now = utcnow()
     for customer in customers:
         columns = sorted(c for c, v in changes.items() if getattr(customer, c) != v)
         if not columns:
             continue
         _remember_identity(customer, columns, journal_key)
+        replaced.update(getattr(customer, c) for c in CONFIRM_PURPOSES if c in columns)
         for column in columns:
             setattr(customer, column, changes[column])
         customer.updated_at = now
@@ -126,7 +133,38 @@ async def rectify(
             fields=columns,
             details={"recipientsNotified": notified},
         )
+    await forget_messages_to(tx, {a for a in replaced if a})
     return sorted(changed_anywhere, key=list(RECTIFIABLE.values()).index)
+
+
+async def forget_messages_to(tx: AsyncSession, addresses: set[str]) -> int:
+    """Delete outbox messages to replaced addresses that no customer record still has.
+
+    A corrected email or phone must not live on as the recipient of an old
+    message (a sign-in code, a notice). An address another record still holds
+    (the same person at a business the change did not reach) keeps its messages.
+    """
+    await tx.flush()
+    gone = []
+    for address in sorted(addresses):
+        lowered = address.strip().lower()
+        still_used = (
+            await tx.execute(
+                select(Customer.id)
+                .where((func.lower(Customer.email) == lowered) | (Customer.phone == address))
+                .limit(1)
+            )
+        ).first()
+        if still_used is None:
+            gone.append(lowered)
+    if not gone:
+        return 0
+    deleted = await tx.execute(
+        delete(OutboxMessage)
+        .where(func.lower(OutboxMessage.recipient).in_(gone))
+        .returning(OutboxMessage.id)
+    )
+    return len(deleted.all())
 
 
 def _remember_identity(customer: Customer, columns: Sequence[str], journal_key: bytes) -> None:

@@ -1,9 +1,10 @@
 """Rectification by the data subject (across businesses) and by a business's staff.
 
 Values are validated exactly as ``createCustomer`` validates them (the same
-helpers), and errors name ``input.<field>``. The privacy rules (audit, Art. 19
-notices, restriction, confirming new contact details) live in
-``privacy.rectification``.
+helpers), and errors name ``input.<field>``. After a change commits, SQLite's
+WAL is checkpointed and truncated, so the old values' page images go too. The
+privacy rules (audit, Art. 19 notices, restriction, confirming new contact
+details) live in ``privacy.rectification``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from basics.ids import decode_id
 from basics.principal import PrincipalKind
 from privacy import codes
 from privacy import rectification as rules
+from privacy.flush import engine_of, flush_erased_pages
 from resolvers.address_limits import code_limit, limit_by_address
 from resolvers.context import RequestContext
 from resolvers.customer_writes import customer_fields, require_contact
@@ -98,6 +100,8 @@ async def rectify_my_data(ctx: RequestContext, values: Mapping[str, Any]) -> Rec
                 tenant_id=tenant_id,
             )
             pending.append(rules.RECTIFIABLE[column])
+    if changed:
+        await flush_erased_pages(engine_of(ctx.sessions))
     return Rectified(customers, changed, pending)
 
 
@@ -121,6 +125,8 @@ async def confirm_rectification(ctx: RequestContext, code: str) -> Rectified:
     if outcome is None:
         raise BadUserInput("code", "is not valid (wrong, expired, already used or tried too often)")
     customers, changed = outcome
+    if changed:
+        await flush_erased_pages(engine_of(ctx.sessions))
     return Rectified(customers, changed)
 
 
@@ -152,4 +158,6 @@ async def rectify_customer(
             actor=ctx.principal.actor,
             journal_key=ctx.settings.erasure_journal_key(),
         )
+    if changed:
+        await flush_erased_pages(engine_of(ctx.sessions))
     return Rectified([customer], changed)
