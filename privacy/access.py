@@ -14,12 +14,14 @@ import json
 from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import Executable, Result, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from basics.ids import encode_id
+from privacy.reader import Reader
+from privacy.staff_notes import notes_by_customer
 from store.data_map import (
     DATA_MAP,
     PURPOSE_FACTS,
@@ -42,7 +44,7 @@ from store.models import (
 from store.types import utcnow
 
 FORMAT = "tenantgraph.subject-export"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 # Rows fetched per round trip while an export is written.
 BATCH = 100
 ENTITY_TABLES = {
@@ -135,12 +137,6 @@ def entity_facts(entity: str) -> EntityFacts:
 
 def source_of(customer: Customer) -> str:
     return SOURCES.get(customer.created_via, "Entered by the business.")
-
-
-class Reader(Protocol):
-    """Anything that runs a statement: a session, or a request's ``SerialReader``."""
-
-    async def execute(self, statement: Executable, /) -> Result[Any]: ...
 
 
 async def recipients_by_customer(
@@ -304,6 +300,10 @@ async def _controllers(
                     ),
                 )
             ),
+            "staff_notes": [
+                fact.as_export()
+                for fact in (await notes_by_customer(session, [customer.id])).get(customer.id, [])
+            ],
             "privacy_requests": Lazy(
                 _stream(
                     session,
@@ -438,6 +438,9 @@ async def iter_html(export: dict[str, Any]) -> AsyncIterator[str]:
             yield f"<h3>{title}</h3>"
             async for part in _html_table(controller[key].items):
                 yield part
+        yield "<h3>Notes the business's staff wrote about you</h3>"
+        async for part in _html_table(controller["staff_notes"]):
+            yield part
         yield "<h3>Who received your data</h3>"
         async for part in _html_table(controller["recipients"]):
             yield part

@@ -11,9 +11,10 @@ from strawberry import Parent
 from strawberry.scalars import JSON
 
 from basics.ids import encode_id
-from privacy import access
+from privacy import access, staff_notes
 from privacy.requests import is_overdue
 from resolvers import privacy_rights
+from resolvers import staff_notes as resolvers_staff_notes
 from schema.connection import Connection, connection_from_page
 from schema.context import Info
 from schema.types import Customer, Node, Tenant
@@ -125,6 +126,33 @@ class Recipient:
     last_read_at: datetime
 
 
+@strawberry.type(
+    description="A note the business's staff wrote about the person on a booking. A note "
+    "withheld under GDPR Art. 15(4) shows no text, only that it exists and why it is withheld."
+)
+class StaffNote:
+    booking_id: strawberry.ID
+    note: str | None = strawberry.field(description="The staff note; null when withheld.")
+    withheld: bool
+    withheld_reason: str | None
+
+
+def _staff_note(fact: staff_notes.StaffNoteFact) -> StaffNote:
+    return StaffNote(
+        booking_id=strawberry.ID(fact.booking_id),
+        note=fact.note,
+        withheld=fact.withheld,
+        withheld_reason=fact.withheld_reason,
+    )
+
+
+@strawberry.type
+class WithholdStaffNotePayload:
+    booking_id: strawberry.ID
+    withheld: bool
+    withheld_reason: str | None
+
+
 @strawberry.type(description="Everything one business (the controller) holds about the person.")
 class ControllerData:
     view: strawberry.Private[privacy_rights.ControllerView]
@@ -155,6 +183,11 @@ class ControllerData:
     async def recipients(self, info: Info) -> list[Recipient]:
         found = await privacy_rights.recipients(info.context, self.view.customer.id)
         return [Recipient(**r.__dict__) for r in found]
+
+    @strawberry.field(description="Notes the business's staff wrote about you (staff notes).")
+    async def staff_notes(self, info: Info) -> list[StaffNote]:
+        found = await resolvers_staff_notes.notes_of(info.context, self.view.customer.id)
+        return [_staff_note(fact) for fact in found]
 
     @strawberry.field
     def facts(self) -> list[RecordFacts]:
@@ -351,6 +384,20 @@ class PrivacyMutation:
     ) -> PrivacyRequestPayload:
         request = await privacy_rights.extend_request(info.context, id, reason)
         return PrivacyRequestPayload(request=request)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Withhold a booking's staff note from the person's copy (GDPR Art. 15(4)); "
+        "the person is shown that a note was withheld and the reason."
+    )
+    async def withhold_staff_note(
+        self, info: Info, booking_id: strawberry.ID, reason: str
+    ) -> WithholdStaffNotePayload:
+        booking = await resolvers_staff_notes.withhold_staff_note(info.context, booking_id, reason)
+        return WithholdStaffNotePayload(
+            booking_id=booking_id,
+            withheld=booking.internal_notes_withheld is not None,
+            withheld_reason=booking.internal_notes_withheld,
+        )
 
     @strawberry.mutation(description="Restrict processing of a customer's data (Art. 18).")
     async def restrict_processing(

@@ -108,9 +108,9 @@ async def test_my_data_is_for_data_subjects_only(
 async def test_export_my_data_json_and_html(client: httpx.AsyncClient, pw: PrivacyWorld) -> None:
     mutation = "mutation($f: ExportFormat!) { exportMyData(format: $f) { format contentType filename formatVersion content } }"
     exported = (await gql(client, mutation, {"f": "JSON"}, token=pw.subject)).ok()["exportMyData"]
-    assert exported["contentType"] == "application/json" and exported["formatVersion"] == "1.0"
+    assert exported["contentType"] == "application/json" and exported["formatVersion"] == "1.1"
     document = json.loads(exported["content"])
-    assert document["format"] == "tenantgraph.subject-export" and document["version"] == "1.0"
+    assert document["format"] == "tenantgraph.subject-export" and document["version"] == "1.1"
     assert {c["controller"]["slug"] for c in document["controllers"]} == {
         pw.first.slug,
         pw.second.slug,
