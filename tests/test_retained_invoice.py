@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from basics.ids import encode_id
+from identity import tokens
 from privacy.retention import purge
 from privacy.retention_dates import BOOKKEEPING_BASIS
 from store.engine import create_sessionmaker
@@ -66,6 +67,18 @@ async def test_the_anonymised_booking_no_longer_leads_to_the_invoice(
     assert datetime.fromisoformat(invoice["issuedAt"]) == INVOICE_ISSUED
     assert invoice["retainUntil"] == INVOICE_KEPT_UNTIL.isoformat()
     assert after["booking"]["reference"] != invoice["reference"]
+
+    # The new fields answer as the rest of the document: not to another business, a
+    # partner without documents, or the person (whose invoice is now hidden from them).
+    other = await open_shop(backend.engine, backend.settings, "anden-faktura")
+    for token, code in (
+        (other.tokens["tenant_admin"], "NOT_FOUND"),
+        (shop.api_keys["partner_reminders"], "FORBIDDEN"),
+        (tokens.subject_token(backend.settings, email=person.email), "NOT_FOUND"),
+        (tokens.subject_token(backend.settings, email="someone.else@example.org"), "NOT_FOUND"),
+    ):
+        refused = await gql(client, INVOICE, {"id": invoice_id}, token=token)
+        assert refused.codes == [code], refused.body
 
     sessions = create_sessionmaker(backend.engine)
     kept_until = datetime.combine(INVOICE_KEPT_UNTIL, datetime.min.time(), tzinfo=UTC)
