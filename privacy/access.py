@@ -248,6 +248,64 @@ async def _recipients(session: AsyncSession, customer_id: str) -> list[dict[str,
     ]
 
 
+Maker = Callable[..., Callable[[Any], dict[str, Any]]]
+
+
+def _record_lists(session: AsyncSession, customer: Customer, record: Maker) -> dict[str, Any]:
+    """The person's records at one business, each list read only as it is written."""
+    return {
+        "vehicles": Lazy(
+            _stream(
+                session,
+                _columns(Vehicle)
+                .where(Vehicle.owner_id == customer.id)
+                .order_by(Vehicle.created_at, Vehicle.id),
+                record("Vehicle"),
+            )
+        ),
+        "bookings": Lazy(
+            _stream(
+                session,
+                _columns(Booking)
+                .where(Booking.customer_id == customer.id)
+                .order_by(Booking.starts_at, Booking.id),
+                record("Booking", service_id=lambda r: encode_id("Service", r.service_id)),
+            )
+        ),
+        "documents": Lazy(
+            _stream(
+                session,
+                _columns(Document)
+                .where(Document.customer_id == customer.id, Document.retained_since.is_(None))
+                .order_by(Document.issued_at, Document.id),
+                record(
+                    "Document",
+                    download_path=lambda r: f"/documents/{encode_id('Document', r.id)}",
+                ),
+            )
+        ),
+    }
+
+
+def _request_list(session: AsyncSession, customer: Customer) -> Lazy:
+    return Lazy(
+        _stream(
+            session,
+            _columns(PrivacyRequest)
+            .where(PrivacyRequest.customer_id == customer.id)
+            .order_by(PrivacyRequest.received_at, PrivacyRequest.id),
+            lambda r: {
+                "id": encode_id("PrivacyRequest", r.id),
+                "type": r.type.value,
+                "status": r.status.value,
+                "received_at": r.received_at.isoformat(),
+                "due_at": r.due_at.isoformat(),
+                "resolved_at": _value(r.resolved_at),
+            },
+        )
+    )
+
+
 async def _controllers(
     session: AsyncSession, customers: Iterable[Customer], *, include_staff_only: bool
 ) -> AsyncIterator[dict[str, Any]]:
@@ -266,60 +324,14 @@ async def _controllers(
     for customer in sorted(customers, key=lambda c: c.tenant_id):
         tenant = await session.get(Tenant, customer.tenant_id)
         assert tenant is not None
+        notes = (await notes_by_customer(session, [customer.id])).get(customer.id, [])
         yield {
             "controller": _controller(tenant),
             "source": source_of(customer),
             "customer": _record(customer, "Customer", include_staff_only=include_staff_only),
-            "vehicles": Lazy(
-                _stream(
-                    session,
-                    _columns(Vehicle)
-                    .where(Vehicle.owner_id == customer.id)
-                    .order_by(Vehicle.created_at, Vehicle.id),
-                    record("Vehicle"),
-                )
-            ),
-            "bookings": Lazy(
-                _stream(
-                    session,
-                    _columns(Booking)
-                    .where(Booking.customer_id == customer.id)
-                    .order_by(Booking.starts_at, Booking.id),
-                    record("Booking", service_id=lambda r: encode_id("Service", r.service_id)),
-                )
-            ),
-            "documents": Lazy(
-                _stream(
-                    session,
-                    _columns(Document)
-                    .where(Document.customer_id == customer.id, Document.retained_since.is_(None))
-                    .order_by(Document.issued_at, Document.id),
-                    record(
-                        "Document",
-                        download_path=lambda r: f"/documents/{encode_id('Document', r.id)}",
-                    ),
-                )
-            ),
-            "staff_notes": [
-                fact.as_export()
-                for fact in (await notes_by_customer(session, [customer.id])).get(customer.id, [])
-            ],
-            "privacy_requests": Lazy(
-                _stream(
-                    session,
-                    _columns(PrivacyRequest)
-                    .where(PrivacyRequest.customer_id == customer.id)
-                    .order_by(PrivacyRequest.received_at, PrivacyRequest.id),
-                    lambda r: {
-                        "id": encode_id("PrivacyRequest", r.id),
-                        "type": r.type.value,
-                        "status": r.status.value,
-                        "received_at": r.received_at.isoformat(),
-                        "due_at": r.due_at.isoformat(),
-                        "resolved_at": _value(r.resolved_at),
-                    },
-                )
-            ),
+            **_record_lists(session, customer, record),
+            "staff_notes": [fact.as_export() for fact in notes],
+            "privacy_requests": _request_list(session, customer),
             "recipients": await _recipients(session, customer.id),
             "facts": facts,
         }
