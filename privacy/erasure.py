@@ -7,7 +7,7 @@ that belongs to the person therefore gets one outcome:
 - ``DELETED``: the row is gone (the customer row with its contact data, notes,
   consents and objections; vehicles the person owns; documents nobody must
   keep; partner-read records; one-time codes and outbox messages addressed to
-  the person's email or phone).
+  any email or phone the person had, including those a rectification replaced).
 - ``ANONYMISED``: the row stays for the business's statistics and books, but
   every column is treated as ``DATA_MAP`` says (bookings: customer and vehicle
   links and notes cleared, the reference the person was given replaced by a
@@ -21,8 +21,12 @@ that belongs to the person therefore gets one outcome:
   Danish Bookkeeping Act and must not be altered; inspection reports are kept
   when the business has set a report retention period. A retained document
   gets ``retained_since``, which hides it from everyone but ``tenant_admin``
-  and ``partner_accounting`` (``authz/scope.py``), and loses its link to the
-  deleted customer row; ``tenantgraph purge`` deletes it when its date passes.
+  and ``partner_accounting`` (``authz/scope.py``), and loses its links to the
+  deleted customer row and to the anonymised booking, keeping that booking's
+  reference and amount so it stands on its own in the books; ``tenantgraph
+  purge`` deletes it when its date passes. When the erasure answers a request,
+  its receipt goes to the person's address in the same transaction
+  (``privacy.erasure_message``): that one message is RETAINED until delivered.
 
 Everything happens in the caller's one transaction: a failure rolls all of it
 back and the erasure can simply be run again. Erasing a customer that is no
