@@ -131,6 +131,9 @@ async def _seed(engine: AsyncEngine) -> dict[str, Any]:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
         await connection.exec_driver_sql("ANALYZE")
         await connection.commit()
+    # SQLite reads the statistics when a connection loads the schema; a pooled
+    # connection opened before this ANALYZE keeps planning without them.
+    await engine.dispose()
     return {
         "tenant_id": tenant_id,
         "customer_ids": [c["id"] for c in customers[:20]],
