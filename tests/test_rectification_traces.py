@@ -37,14 +37,14 @@ def old_and_new() -> tuple[dict[str, str], dict[str, str]]:
     old = {
         "name": f"Olga Gammelnavn {tag}",
         "email": f"olga.gammel.{tag}@example.dk",
-        "phone": f"+4520{digits}",
+        "phone": f"+4528{digits}",
         "street": f"Gammelvej {tag}",
         "city": f"Gammelby{tag}",
     }
     new = {
         "name": f"Olga Nytnavn {tag}",
         "email": f"olga.ny.{tag}@example.dk",
-        "phone": f"+4540{digits}",
+        "phone": f"+4528{(int(digits) + 1) % 1_000_000:06d}",
         "street": f"Nyvej {tag}",
         "city": f"Nyby{tag}",
     }
