@@ -34,7 +34,8 @@ from strawberry.types.base import StrawberryObjectDefinition
 
 from schema.build import Schema
 from schema.guard import FieldGuard
-from server.app import AuthenticatedGraphQL, TenantGraphQL
+from server.caller import Authenticated
+from server.graphql_view import GraphQLEndpoint, TenantGraphQL
 
 BASE_URL = "http://bench"
 
@@ -110,10 +111,11 @@ def graphql_view(app: Starlette) -> TenantGraphQL:
         if (
             isinstance(route, Route)
             and route.path == "/graphql"
-            and isinstance(route.endpoint, AuthenticatedGraphQL)
+            and isinstance(route.endpoint, Authenticated)
+            and isinstance(route.endpoint.app, GraphQLEndpoint)
         ):
-            return route.endpoint.graphql
-    raise RuntimeError("the app has no /graphql route served by AuthenticatedGraphQL")
+            return route.endpoint.app.graphql
+    raise RuntimeError("the app has no /graphql route served by GraphQLEndpoint")
 
 
 def application_schema(app: Starlette) -> strawberry.Schema:

@@ -1,0 +1,112 @@
+"""The GraphQL endpoint: Strawberry's ASGI view with our context, parsing and timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from cross_web import HTTPException
+from graphql import GraphQLError
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
+
+from resolvers.context import RequestContext
+from resolvers.validation import has_unsafe_characters
+from schema.build import build_schema
+from server.caller import principal_of
+from server.guards import is_multipart
+from server.services import Services, make_context
+
+logger = logging.getLogger("basics.errors")
+
+
+class TenantGraphQL(GraphQL[RequestContext, None]):
+    """Strawberry's ASGI app with our context; the principal is resolved before it runs."""
+
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        super().__init__(
+            build_schema(settings),
+            graphql_ide=None if settings.is_production else "graphiql",
+            allow_queries_via_get=True,
+            multipart_uploads_enabled=True,
+        )
+        self.services = services
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """Stop an operation that runs longer than the configured timeout."""
+        limit = self.services.settings.execution_timeout_seconds
+        try:
+            async with asyncio.timeout(limit):
+                return await super().execute_operation(*args, **kwargs)
+        except TimeoutError:
+            logger.warning("operation stopped after %.1f s", limit)
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"The operation took longer than {limit:g} s and was stopped",
+                        extensions={"code": "INTERNAL_SERVER_ERROR", "reason": "timeout"},
+                    )
+                ],
+            )
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Strict UTF-8 first: overlong forms and encoded surrogates are a 400, not a 500."""
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise json.JSONDecodeError(
+                    f"body is not UTF-8 ({exc.reason})", "", exc.start
+                ) from None
+        try:
+            return json.loads(data)
+        except RecursionError:  # "[[[[..." nested beyond the interpreter's stack
+            raise json.JSONDecodeError("body is nested too deeply", "", 0) from None
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """Strawberry's parsing, with every malformed shape a 400 instead of a 500.
+
+        A body that is JSON but not a GraphQL request (``"x"``, ``1``, a ``map``
+        that is not an object) fails inside the parser with attribute or type
+        errors; an ``operationName`` with a lone surrogate would fail only when
+        the error naming it is written.
+        """
+        try:
+            data = await super().parse_http_body(request)
+        except (AttributeError, TypeError, RecursionError) as exc:
+            raise HTTPException(400, "The request body is not a GraphQL request") from exc
+        for item in data if isinstance(data, list) else [data]:
+            name = item.operation_name
+            if name is not None and (not isinstance(name, str) or has_unsafe_characters(name)):
+                raise HTTPException(400, "operationName is not a valid operation name")
+            if item.variables is not None and not isinstance(item.variables, dict):
+                raise HTTPException(400, "variables must be a JSON object")
+        return data
+
+    async def get_context(self, request: Any, response: Any) -> RequestContext:
+        return await make_context(
+            self.services, request, response, principal_of(request), request.state.request_id
+        )
+
+
+class GraphQLEndpoint:
+    """The view behind the JSON body limit; uploads are limited by the app's body size."""
+
+    def __init__(self, services: Services) -> None:
+        self.graphql = TenantGraphQL(services)
+        # Content-Length is checked up front (guards.oversized_json); this also
+        # counts the bytes of a chunked JSON body as they arrive.
+        self.json_graphql = RequestBodyLimitMiddleware(
+            self.graphql, max_body_size=services.settings.max_json_body_bytes
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        multipart = is_multipart(Request(scope))
+        await (self.graphql if multipart else self.json_graphql)(scope, receive, send)
