@@ -88,6 +88,39 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    def production_problems(self) -> list[str]:
+        """One line per required secret that production lacks; empty when it may start."""
+        if not self.is_production:
+            return []
+        problems: list[str] = []
+        if not self.secret_key:
+            problems.append(
+                "TENANTGRAPH_SECRET_KEY is required in production "
+                f"(a random string of at least {MIN_SECRET_LENGTH} characters)"
+            )
+        elif len(self.secret_key) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"TENANTGRAPH_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters"
+            )
+        if not self.erasure_key:
+            problems.append(
+                "TENANTGRAPH_ERASURE_KEY is required in production "
+                "(the erasure journal's key, kept outside the database and its backups)"
+            )
+        return problems
+
+    def require_startable(self) -> None:
+        """Refuse to serve with a configuration that would fail on first use.
+
+        Production names every missing secret at once, so an operator fixes them
+        in one go; development creates its keys on first use.
+        """
+        problems = self.production_problems()
+        if problems:
+            raise SettingsError("\n".join(problems))
+        self.signing_key()
+        self.erasure_journal_key()
+
     def signing_key(self) -> str:
         """The HS256 key; in development a generated key kept in a local file."""
         if self.secret_key:

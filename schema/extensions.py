@@ -43,43 +43,40 @@ class ErrorCodes(SchemaExtension):
         yield
         result = self.execution_context.result
         context: RequestContext | None = self.execution_context.context
+        if result is not None and result.errors:
+            request_id = context.request_id if context is not None else None
+            result.errors = [_masked(error, request_id) for error in result.errors]
+        # Logged after masking, so monitoring counts what the client was told.
         if context is not None and context.request is not None:
             note_request(
                 context.request.scope,
                 operation=self.execution_context.operation_name,
                 operation_type=_operation_type(self.execution_context),
-                error_codes=sorted(
-                    {str((e.extensions or {}).get("code", "BAD_USER_INPUT")) for e in result.errors}
-                )
+                error_codes=sorted({str((e.extensions or {})["code"]) for e in result.errors})
                 if result is not None and result.errors
                 else [],
             )
-        if result is None or not result.errors:
-            return
-        request_id = context.request_id if context is not None else None
-        cleaned: list[GraphQLError] = []
-        for error in result.errors:
-            if _is_unexpected(error):
-                logger.error(
-                    "unexpected error (request %s) at %s",
-                    request_id,
-                    error.path,
-                    exc_info=error.original_error,
-                )
-                cleaned.append(
-                    GraphQLError(
-                        INTERNAL_MESSAGE,
-                        nodes=error.nodes,
-                        path=error.path,
-                        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-                    )
-                )
-                continue
-            extensions = dict(error.extensions or {})
-            extensions.setdefault("code", "BAD_USER_INPUT")
-            error.extensions = extensions
-            cleaned.append(error)
-        result.errors = cleaned
+
+
+def _masked(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """The error as the client sees it: a code always, no detail when unexpected."""
+    if _is_unexpected(error):
+        logger.error(
+            "unexpected error (request %s) at %s",
+            request_id,
+            error.path,
+            exc_info=error.original_error,
+        )
+        return GraphQLError(
+            INTERNAL_MESSAGE,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )
+    extensions = dict(error.extensions or {})
+    extensions.setdefault("code", "BAD_USER_INPUT")
+    error.extensions = extensions
+    return error
 
 
 class CloseSession(SchemaExtension):

@@ -441,6 +441,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             database_url=database.url,
             secret_key=SECRET,
             env="production",
+            erasure_key="bench-erasure-key-0123456789abcdef",
             max_page_size=max(500, args.bookings),
         )
         engine = create_engine(database.url)

@@ -66,7 +66,7 @@ def create_app(
     authorizer: Authorizer | None = None,
 ) -> Starlette:
     settings = settings or get_settings()
-    settings.signing_key()  # refuse to start without a usable key
+    settings.require_startable()  # every secret present before the first request
     services = build_services(settings, engine, authorizer)
 
     @contextlib.asynccontextmanager

@@ -51,6 +51,7 @@ async def _tenant(sessions: async_sessionmaker[AsyncSession], slug: str) -> Tena
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
+    settings.require_startable()
     upgrade(settings.database_url)
     if args.demo:
         _print_seed(_seed(settings))
@@ -415,7 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = get_settings()
         args.handler(args, settings)
     except (CommandError, SettingsError, ValueError) as exc:
-        print(f"tenantgraph: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:
+            print(f"tenantgraph: {line}", file=sys.stderr)
         return 2
     return 0
 

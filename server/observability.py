@@ -16,7 +16,7 @@ import uuid
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from basics.request_facts import request_state
+from basics.request_facts import note_request, request_state
 
 REQUEST_ID_HEADER = "x-request-id"
 access_log = logging.getLogger("tenantgraph.access")
@@ -103,6 +103,10 @@ class Observability:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Answered by the app's last-resort handler after this line is written.
+            note_request(scope, error_codes=["INTERNAL_SERVER_ERROR"])
+            raise
         finally:
             elapsed = time.perf_counter() - started
             route = _route(scope["path"])

@@ -211,7 +211,12 @@ async def test_start_resume_complete_with_one_cookie(
 
 
 async def test_the_cookie_is_secure_in_production(backend: Backend, online: Online) -> None:
-    settings = Settings(database_url=backend.url, secret_key=TEST_SECRET, env="production")
+    settings = Settings(
+        database_url=backend.url,
+        secret_key=TEST_SECRET,
+        erasure_key=TEST_SECRET,
+        env="production",
+    )
     production = create_app(settings, engine=backend.engine)
     async with browser(production) as person:
         response = await person.post(

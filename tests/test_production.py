@@ -18,7 +18,9 @@ from tests.graphql_client import gql
 
 @pytest.fixture
 async def production(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(database_url=backend.url, secret_key=TEST_SECRET, env="production")
+    settings = Settings(
+        database_url=backend.url, secret_key=TEST_SECRET, erasure_key=TEST_SECRET, env="production"
+    )
     app = create_app(settings, engine=backend.engine)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="https://api"
@@ -64,6 +66,7 @@ async def test_unexpected_errors_are_masked_with_a_request_id(
     settings = Settings(
         database_url="sqlite+aiosqlite:////nonexistent/dir/x.db",
         secret_key=TEST_SECRET,
+        erasure_key=TEST_SECRET,
         env="production",
     )
     app = create_app(settings, engine=create_engine(settings.database_url))
