@@ -9,9 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -52,13 +50,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         CloseSession,
         ErrorCodes,
         FieldGuard,
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: OperationLimits(
             max_cost=settings.max_query_cost,
             max_directives=settings.max_directives,
             default_page=settings.default_page_size,
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
         ),
         ArgumentTextCheck,
         CachedParse,

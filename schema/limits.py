@@ -1,11 +1,13 @@
-"""Operation limits that need the variables: estimated cost and directive count.
+"""Limits on the document, checked after parsing and before validation.
 
-Depth, aliases and tokens are checked by Strawberry's own extensions while
-parsing and validating. The cost estimate is the number of rows an operation
-may touch: each list multiplies what is below it by its page size (``first``;
-without it, the default page size for a connection and a typical fan-out for
-a nested list), summed over every path. An operation above the
-limit is refused before any resolver runs.
+Depth, aliases, directives (known or not) and the estimated cost are checked
+before validation, so a document built to overload the validator (hundreds of
+unknown directives, say) is refused with one error instead of one per fault;
+tokens are counted by Strawberry's parser limit, earlier still. The cost
+estimate is the number of rows an operation may touch: each list multiplies
+what is below it by its page size (``first``; without it, the default page size
+for a connection and a typical fan-out for a nested list), summed over every
+path. An operation above the limit is refused before any resolver runs.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from typing import Any
 
 from graphql import (
     DirectiveNode,
-    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -37,6 +38,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from basics.errors import BadUserInput
+from schema.document_shape import alias_count, fragments_of, operation_depth
 
 CONNECTION_SUFFIX = "Connection"
 # Expected rows of a nested list whose size the client did not give: a customer
@@ -84,10 +86,16 @@ class CostEstimator:
                     return given
         return default
 
-    def selection_cost(self, selection_set: SelectionSetNode, parent: GraphQLNamedType) -> int:
+    def selection_cost(
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLNamedType,
+        seen: frozenset[str] = frozenset(),
+    ) -> int:
+        """Rows below ``selection_set``; a fragment is followed once per path (cycles)."""
         total = 0
-        for selection in self._fields(selection_set, parent):
-            node, owner = selection
+        for selection in self._fields(selection_set, parent, seen):
+            node, owner, path = selection
             if not isinstance(owner, GraphQLObjectType | GraphQLInterfaceType):
                 continue
             definition = owner.fields.get(node.name.value)
@@ -101,27 +109,26 @@ class CostEstimator:
                 multiplier = max(self._page(node, self.default_page), 1)
             elif _is_list(definition.type) and not inside_connection:
                 multiplier = max(self._page(node, NESTED_LIST_ESTIMATE), 1)
-            total += multiplier * (1 + self.selection_cost(node.selection_set, named))
+            total += multiplier * (1 + self.selection_cost(node.selection_set, named, path))
         return total
 
     def _fields(
-        self, selection_set: SelectionSetNode, parent: GraphQLNamedType, depth: int = 0
-    ) -> Iterator[tuple[FieldNode, GraphQLNamedType]]:
-        if depth > 20:
-            return
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType, seen: frozenset[str]
+    ) -> Iterator[tuple[FieldNode, GraphQLNamedType, frozenset[str]]]:
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                yield selection, parent
+                yield selection, parent, seen
             elif isinstance(selection, InlineFragmentNode):
                 condition = parent
                 if selection.type_condition is not None:
                     condition = self.schema.get_type(selection.type_condition.name.value) or parent
-                yield from self._fields(selection.selection_set, condition, depth + 1)
+                yield from self._fields(selection.selection_set, condition, seen)
             elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None:
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is not None and name not in seen:
                     condition = self.schema.get_type(fragment.type_condition.name.value) or parent
-                    yield from self._fields(fragment.selection_set, condition, depth + 1)
+                    yield from self._fields(fragment.selection_set, condition, seen | {name})
 
 
 def _with_defaults(document: Any, given: dict[str, Any]) -> dict[str, Any]:
@@ -138,31 +145,49 @@ def _with_defaults(document: Any, given: dict[str, Any]) -> dict[str, Any]:
 
 
 class OperationLimits(SchemaExtension):
-    def __init__(self, *, max_cost: int, max_directives: int, default_page: int) -> None:
+    def __init__(
+        self,
+        *,
+        max_cost: int,
+        max_directives: int,
+        default_page: int,
+        max_depth: int,
+        max_aliases: int,
+    ) -> None:
         super().__init__()
         self.max_cost = max_cost
         self.max_directives = max_directives
         self.default_page = default_page
+        self.max_depth = max_depth
+        self.max_aliases = max_aliases
 
-    def on_execute(self) -> Iterator[None]:
-        error = self._check()
-        if error is not None:
-            self.execution_context.result = ExecutionResult(data=None, errors=[error])
+    def on_validate(self) -> Iterator[None]:
+        """A refusal here stands in for validation's errors: validation is skipped."""
+        if self.execution_context.pre_execution_errors is None:
+            error = self._check()
+            if error is not None:
+                self.execution_context.pre_execution_errors = [error]
         yield
 
     def _check(self) -> BadUserInput | None:
         document = self.execution_context.graphql_document
         if document is None:
             return None
+        depth = operation_depth(document, self.max_depth)
+        if depth > self.max_depth:
+            return BadUserInput(
+                "query", f"is nested more than {self.max_depth} levels deep (maximum depth)"
+            )
+        aliases = alias_count(document)
+        if aliases > self.max_aliases:
+            return BadUserInput("query", f"uses {aliases} aliases; the limit is {self.max_aliases}")
         counter = _DirectiveCounter()
         visit(document, counter)
         if counter.count > self.max_directives:
             return BadUserInput(
                 "query", f"uses {counter.count} directives; the limit is {self.max_directives}"
             )
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
+        fragments = fragments_of(document)
         schema = self.execution_context.schema._schema
         variables = _with_defaults(document, dict(self.execution_context.variables or {}))
         estimator = CostEstimator(fragments, variables, self.default_page, schema)

@@ -76,3 +76,43 @@ async def test_slow_operations_are_stopped(backend: Backend, world: World) -> No
         )
     assert result.data is None
     assert result.errors[0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "reason": "timeout"}
+
+
+async def test_unknown_directives_count_before_validation(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """25 unknown directives: one refusal, not 25 "Unknown directive" errors."""
+    query = "{ __typename " + "@aa" * 25 + " }"
+    result = await gql(client, query)
+    assert result.data is None
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert result.errors[0]["message"].endswith("uses 25 directives; the limit is 20")
+    assert "Unknown directive" not in str(result.body)
+    staff = await gql(client, query, token=world.a.tokens["staff"])
+    assert staff.codes == ["BAD_USER_INPUT"] and len(staff.errors) == 1
+
+
+async def test_depth_aliases_and_cost_are_refused_before_validation(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Each limit answers alone, even when the document would also fail validation."""
+    deep = "{ " + "nope { " * 12 + "x" + " }" * 12 + " }"
+    aliases = "{ " + " ".join(f"a{i}: nope" for i in range(40)) + " }"
+    costly = "{ customers(first: 500) { edges { node { nope bookings(first: 500) { documents(first: 500) { id } } } } } }"
+    for query, word in ((deep, "depth"), (aliases, "aliases"), (costly, "rows")):
+        result = await gql(client, query, token=world.a.tokens["staff"])
+        assert result.codes == ["BAD_USER_INPUT"], (word, result.body)
+        assert word in result.errors[0]["message"]
+        assert "Cannot query field" not in str(result.body)
+
+
+async def test_fragment_cycles_through_fields_do_not_break_the_limits(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    query = (
+        "{ customers(first: 1) { edges { node { ...A } } } }"
+        " fragment A on Customer { bookings { customer { ...A } } }"
+    )
+    result = await gql(client, query, token=world.a.tokens["staff"])
+    assert result.status < 500 and result.data is None
+    assert result.codes and set(result.codes) == {"BAD_USER_INPUT"}
