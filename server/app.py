@@ -23,7 +23,7 @@ from pages.routes import PAGE_ROUTES
 from server.caller import Authenticated
 from server.downloads import download_view
 from server.graphql_view import GraphQLEndpoint
-from server.guards import PREFLIGHT_HEADERS, cross_site_risk, oversized_json
+from server.guards import PREFLIGHT_HEADERS, cross_site_risk, oversized_json, unproven_get
 from server.health import health_routes
 from server.observability import Metrics, Observability
 from server.responses import internal_error
@@ -50,7 +50,7 @@ def _cors(settings: Settings) -> Middleware:
 def api_routes(services: Services) -> list[Route]:
     """The doors that need a caller: GraphQL and document downloads."""
     graphql = Authenticated(
-        services, GraphQLEndpoint(services), guards=(cross_site_risk, oversized_json)
+        services, GraphQLEndpoint(services), guards=(cross_site_risk, unproven_get, oversized_json)
     )
     download = Authenticated(services, request_response(download_view(services)))
     return [

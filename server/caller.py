@@ -44,7 +44,7 @@ def over_budget(services: Services, request: Request, principal: Principal) -> R
         f"too many requests from this caller: try again in {wait} seconds",
         retry_after_seconds=wait,
     )
-    response = error_response(error, 429)
+    response = error_response(request, error, 429)
     response.headers["Retry-After"] = str(wait)
     return response
 
@@ -52,7 +52,7 @@ def over_budget(services: Services, request: Request, principal: Principal) -> R
 def refused_credentials(services: Services, request: Request, exc: Unauthenticated) -> Response:
     """``401``, charged to the address's anonymous budget: guessing keys or tokens
     costs the guesser like any other anonymous request (``429`` once spent)."""
-    return over_budget(services, request, ANONYMOUS) or error_response(exc, 401)
+    return over_budget(services, request, ANONYMOUS) or error_response(request, exc, 401)
 
 
 class Authenticated:

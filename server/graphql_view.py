@@ -11,8 +11,11 @@ from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from resolvers.context import RequestContext
@@ -20,7 +23,18 @@ from resolvers.validation import has_unsafe_characters
 from schema.build import build_schema
 from server.caller import principal_of
 from server.guards import is_multipart
+from server.ide import GRAPHIQL_CSP
+from server.media import (
+    content_type,
+    error_body,
+    graphql_response,
+    response_media_type,
+    shape_result,
+)
 from server.services import Services, make_context
+
+# What an HTTP-level refusal means, in the service's own error codes.
+_HTTP_CODES = {404: "NOT_FOUND", 413: "BAD_USER_INPUT", 500: "INTERNAL_SERVER_ERROR"}
 
 logger = logging.getLogger("basics.errors")
 
@@ -37,6 +51,58 @@ class TenantGraphQL(GraphQL[RequestContext, None]):
             multipart_uploads_enabled=True,
         )
         self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's view, with its plain-text refusals turned into GraphQL error bodies."""
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            code = _HTTP_CODES.get(exc.status_code, "BAD_USER_INPUT")
+            body = error_body(exc.reason, {"code": code})
+            response = graphql_response(request, body, exc.status_code)
+            if exc.status_code == 405:
+                response.headers["Allow"] = "POST"
+        await response(scope, receive, send)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        """A mutation sent as GET is ``405 Method Not Allowed``, as the spec says."""
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, exc.reason) from exc
+            raise
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        """GraphiQL (development only), with a CSP that allows exactly what it loads."""
+        csp = {"content-security-policy": GRAPHIQL_CSP}
+        return HTMLResponse(self.graphql_ide_html, headers=csp)
+
+    async def get_sub_response(self, request: Any) -> Response:
+        sub_response = await super().get_sub_response(request)
+        request.state.sub_response = sub_response
+        return sub_response
+
+    async def process_result(self, request: Any, result: Any) -> GraphQLHTTPResponse:
+        """The result shaped for the negotiated media type; the status goes with it."""
+        processed = dict(await super().process_result(request, result))
+        body, status = shape_result(response_media_type(request), processed)
+        sub_response = request.state.sub_response
+        if status != 200:
+            sub_response.status_code = status
+        sub_response.media_type = response_media_type(request)
+        return body  # type: ignore[return-value]
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        media_type = sub_response.media_type or "application/json"
+        response.headers["content-type"] = content_type(media_type)
+        return response
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         """Stop an operation that runs longer than the configured timeout."""

@@ -39,7 +39,7 @@ def cross_site_risk(request: Request, _settings: Settings) -> Response | None:
         "of a multipart request must include GraphQL-Require-Preflight: 1 "
         "(or Apollo-Require-Preflight), so that browsers cannot send it cross-site",
     )
-    return error_response(error, 400)
+    return error_response(request, error, 400)
 
 
 def oversized_json(request: Request, settings: Settings) -> Response | None:
@@ -57,4 +57,34 @@ def oversized_json(request: Request, settings: Settings) -> Response | None:
     if length <= settings.max_json_body_bytes:
         return None
     error = BadUserInput("body", f"must be at most {settings.max_json_body_bytes} bytes")
-    return error_response(error, 413)
+    return error_response(request, error, 413)
+
+
+# Content types a cross-site form or a plain <img>/<script> request may carry
+# without a preflight (the CORS "simple" ones), and no content type at all.
+SIMPLE_CONTENT_TYPES = frozenset(
+    {"", "application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
+)
+
+
+def unproven_get(request: Request, settings: Settings) -> Response | None:
+    """In production, ``400`` for a GET that a page on another site could have sent.
+
+    A browser sends a cross-site GET with the user's cookies or cached
+    credentials without asking first; one that carries a preflight header or a
+    non-simple ``Content-Type`` (``application/json``) must have passed CORS.
+    """
+    if not settings.is_production or request.method != "GET":
+        return None
+    if any(request.headers.get(name) for name in PREFLIGHT_HEADERS):
+        return None
+    content_type, _ = parse_content_type(request.headers.get("content-type", ""))
+    if content_type.strip().lower() not in SIMPLE_CONTENT_TYPES:
+        return None
+    note_request(request.scope, error_codes=["BAD_USER_INPUT"])
+    error = BadUserInput(
+        "headers",
+        "of a GET request must include GraphQL-Require-Preflight: 1 "
+        "(or Content-Type: application/json), so that browsers cannot send it cross-site",
+    )
+    return error_response(request, error, 400)

@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 import uuid
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 
 from basics.errors import ServiceError
 from basics.request_facts import request_state
+from server.media import error_body, graphql_response
 
 logger = logging.getLogger("basics.errors")
 
 
-def error_response(error: ServiceError, status: int) -> JSONResponse:
-    """A GraphQL-shaped error body, so every client reads ``extensions.code`` the same way."""
-    body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
-    return JSONResponse(body, status_code=status)
+def error_response(connection: HTTPConnection, error: ServiceError, status: int) -> Response:
+    """A GraphQL error body, so every client reads ``extensions.code`` the same way."""
+    body = error_body(error.message, error.extensions or {})
+    return graphql_response(connection, body, status)
 
 
 def request_id(request: Request) -> str:
@@ -30,12 +31,5 @@ async def internal_error(request: Request, exc: Exception) -> Response:
     """Anything unexpected outside GraphQL's own error handling: a code and an id, no details."""
     rid = request_id(request)
     logger.error("unexpected error (request %s)", rid, exc_info=exc)
-    body = {
-        "errors": [
-            {
-                "message": "Internal server error",
-                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": rid},
-            }
-        ]
-    }
-    return JSONResponse(body, status_code=500)
+    body = error_body("Internal server error", {"code": "INTERNAL_SERVER_ERROR", "requestId": rid})
+    return graphql_response(request, body, 500)
