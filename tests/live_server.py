@@ -18,7 +18,7 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,8 +134,9 @@ async def start_server(
     port: int | None = None,
     cwd: Path | None = None,
     ready_path: str | None = "/readyz",
+    extra_args: Sequence[str] = (),
 ) -> LiveServer:
-    """``tenantgraph serve --workers N`` in a new session, logging to ``log``."""
+    """``tenantgraph serve --workers N [extra_args]`` in a new session, logging to ``log``."""
     port = port or free_port()
     with log.open("ab") as sink:
         process = await asyncio.create_subprocess_exec(
@@ -147,6 +148,7 @@ async def start_server(
             str(port),
             "--workers",
             str(workers),
+            *extra_args,
             env=dict(env),
             cwd=cwd or log.parent,
             stdout=sink,
