@@ -6,7 +6,8 @@ waits for (or reveals anything through the timing of) a mail server. A
 separate delivery run hands unsent rows to a ``Sender``:
 
 - development: nothing is delivered on its own; ``tenantgraph outbox`` prints
-  the waiting messages (``ConsoleSender``) and marks them sent;
+  the waiting messages (``ConsoleSender``) and leaves them waiting, so a second
+  look shows them again (``purge`` removes old ones);
 - production: ``tenantgraph outbox --send`` delivers email through SMTP
   (``SmtpSender``, from the ``TENANTGRAPH_SMTP_*`` settings), e.g. from cron.
 
@@ -201,18 +202,29 @@ class DeliveryReport:
 
 
 async def deliver(
-    sessions: async_sessionmaker[AsyncSession], sender: Sender, *, limit: int = 500
+    sessions: async_sessionmaker[AsyncSession],
+    sender: Sender,
+    *,
+    limit: int = 500,
+    mark_sent: bool = True,
+    recipient: str | None = None,
 ) -> DeliveryReport:
-    """Hand the oldest unsent messages of the sender's channels to it and mark each one sent."""
+    """Hand the oldest unsent messages of the sender's channels to it and mark each one sent.
+
+    With ``mark_sent=False`` (printing in development) they stay waiting; with
+    ``recipient``, only the messages to that address are handed over.
+    """
     channels = sorted(sender.channels)
+    query = select(OutboxMessage).where(
+        OutboxMessage.sent_at.is_(None), OutboxMessage.channel.in_(channels)
+    )
+    if recipient is not None:
+        query = query.where(OutboxMessage.recipient == recipient)
     async with sessions() as session:
         pending = list(
             (
                 await session.execute(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.sent_at.is_(None), OutboxMessage.channel.in_(channels))
-                    .order_by(OutboxMessage.created_at, OutboxMessage.id)
-                    .limit(limit)
+                    query.order_by(OutboxMessage.created_at, OutboxMessage.id).limit(limit)
                 )
             ).scalars()
         )
@@ -223,6 +235,9 @@ async def deliver(
         except DeliveryError as exc:
             failed += 1
             logger.warning("outbox message %s not delivered: %s", message.id, exc)
+            continue
+        if not mark_sent:
+            sent += 1
             continue
         async with write_transaction(sessions) as tx:
             await tx.execute(

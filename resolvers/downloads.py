@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from basics.errors import ServiceError
 from resolvers.context import RequestContext
+from resolvers.download_names import content_disposition
 from resolvers.queries import load_one
 from store.models import Document
 
@@ -30,12 +31,11 @@ async def document_download(context: RequestContext, global_id: str) -> Response
             {"errors": [{"message": "Document not found", "extensions": {"code": "NOT_FOUND"}}]},
             status_code=404,
         )
-    filename = f"{document.kind.value.lower()}-{global_id[:12]}"
     return Response(
         content,
         media_type=document.mime_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": content_disposition(document),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
             "Content-Security-Policy": "default-src 'none'; sandbox",

@@ -20,6 +20,12 @@ class PartnerGrant:
     role: str
     field: str = strawberry.field(description="Schema coordinate, e.g. Customer.street.")
 
+    @strawberry.field(
+        description="Stable for the (role, field) pair, so client caches can keep one copy."
+    )
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("PartnerGrant", f"{self.role}/{self.field}"))
+
 
 @strawberry.type
 class PartnerGrantPayload:

@@ -46,7 +46,7 @@ class ErasureRecord:
 
 @strawberry.type(description="What erasing a customer would do now, by entity and outcome.")
 class ErasurePreview:
-    customer_id: strawberry.ID
+    customer_id: strawberry.ID = strawberry.field(deprecation_reason="Use id.")
     counts: list[ErasureCount]
     cancelled_bookings: int = strawberry.field(
         description="Future bookings that will be cancelled first."
@@ -55,6 +55,12 @@ class ErasurePreview:
         description="Partner integrations that received this person's data and will be told "
         "(GDPR Art. 19)."
     )
+
+    @strawberry.field(
+        description="The customer's id: one preview per customer, so client caches keep one copy."
+    )
+    def id(self) -> strawberry.ID:
+        return self.customer_id
 
 
 @strawberry.type(

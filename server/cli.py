@@ -208,7 +208,12 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> None:
     from privacy.outbox import ConsoleSender, Sender, SmtpSender, deliver
 
     sender: Sender = SmtpSender.from_settings(settings) if args.send else ConsoleSender(sys.stdout)
-    report = _with_sessions(settings, lambda s: deliver(s, sender))
+    report = _with_sessions(
+        settings, lambda s: deliver(s, sender, mark_sent=args.send, recipient=args.to)
+    )
+    if not args.send:
+        print(f"{report.sent} printed; still waiting (--send delivers them)", file=sys.stderr)
+        return
     print(
         f"{report.sent} sent, {report.failed} failed, {report.waiting} waiting for another channel",
         file=sys.stderr,
@@ -377,7 +382,10 @@ def _add_schema_and_policy_commands(commands: _Commands[argparse.ArgumentParser]
 
 def _add_upkeep_commands(commands: _Commands[argparse.ArgumentParser]) -> None:
     outbox = commands.add_parser("outbox", help="print (or --send) the waiting messages")
-    outbox.add_argument("--send", action="store_true", help="deliver email through SMTP")
+    outbox.add_argument(
+        "--send", action="store_true", help="deliver email through SMTP and mark it sent"
+    )
+    outbox.add_argument("--to", metavar="ADDRESS", help="only the messages to this address")
     outbox.set_defaults(handler=cmd_outbox)
 
     purge = commands.add_parser("purge", help="delete what retention no longer holds")

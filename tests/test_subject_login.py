@@ -511,6 +511,10 @@ async def test_outbox_command(outbox_db: Any) -> None:
     printed = _cli(url)
     assert printed.returncode == 0, printed.stderr
     assert "Kode 123456" in printed.stdout and "Din kode er 654321" in printed.stdout
-    assert "2 sent, 0 failed" in printed.stderr
-    assert all(m.sent_at is not None for m in await _messages(sessions))
-    assert _cli(url).stdout == ""
+    # Printing is not delivering: the messages stay waiting, a second look shows them again.
+    assert "2 printed; still waiting" in printed.stderr
+    assert all(m.sent_at is None and m.body for m in await _messages(sessions))
+    assert _cli(url).stdout == printed.stdout
+    only = _cli(url, "--to", "mette@example.dk")
+    assert "Kode 123456" in only.stdout and "654321" not in only.stdout
+    assert "1 printed" in only.stderr
