@@ -55,6 +55,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     upgrade(settings.database_url)
     if args.demo:
         _print_seed(_seed(settings))
+    _print_endpoint(args.host, args.port, settings)
     uvicorn.run(
         "server.app:serve_app",
         factory=True,
@@ -65,6 +66,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         # Requests are logged as JSON by the application itself.
         access_log=False,
     )
+
+
+def _print_endpoint(host: str, port: int, settings: Settings) -> None:
+    """Where to point a browser or a client; ``/healthz`` answers once it listens."""
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+    if settings.is_production:
+        print(f"tenantgraph: GraphQL at {base}/graphql", file=sys.stderr, flush=True)
+    else:
+        print(f"tenantgraph: GraphiQL at {base}/graphql", file=sys.stderr, flush=True)
+    print(f"tenantgraph: ready when {base}/healthz answers", file=sys.stderr, flush=True)
 
 
 def _seed(settings: Settings) -> str:
