@@ -44,7 +44,7 @@ async def strict(backend: Backend) -> AsyncIterator[tuple[httpx.AsyncClient, Doc
 
 def _caches(app: object) -> DocumentCaches:
     graphql = next(r.endpoint for r in app.routes if getattr(r, "path", "") == "/graphql")  # type: ignore[attr-defined]
-    return graphql.graphql.schema.document_caches  # type: ignore[no-any-return]
+    return graphql.app.graphql.schema.document_caches  # type: ignore[no-any-return]
 
 
 OVER_LIMIT = {
