@@ -9,7 +9,7 @@ field values, then runs them in turn, operation by operation, at 1 and 10
 concurrent connections for a fixed time per cell, alternating which goes
 first. Usage::
 
-    .venv/bin/python scripts/bench_peer.py [--bookings 30000] [--seconds 4] [--repeats 2]
+    .venv/bin/python scripts/bench_peer.py [--bookings 30000] [--seconds 3] [--repeats 2]
     .venv/bin/python scripts/bench_peer.py --database-url postgresql+asyncpg://...
 """
 
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="admin URL that can create databases")
     parser.add_argument("--bookings", type=int, default=30_000, help="bookings in all (30,000)")
     parser.add_argument("--tenants", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=4.0, help="per cell and side")
+    parser.add_argument("--seconds", type=float, default=3.0, help="per cell and side")
     parser.add_argument("--repeats", type=int, default=2, help="cells per operation and side")
     parser.add_argument(
         "--connections", type=lambda s: [int(n) for n in s.split(",")], default=[1, 10]
