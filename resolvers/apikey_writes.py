@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from audit import trail as audit
-from authz.writes import require_writer
+from authz.kernel import require_writer
 from basics.errors import BadUserInput, Forbidden, NotFound
 from basics.ids import decode_id
 from basics.principal import PARTNER_ROLES, DenialStyle

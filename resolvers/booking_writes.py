@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.trail import record, record_write
-from authz.writes import require_writer
+from authz.kernel import require_writer
 from basics.errors import BadUserInput, Conflict, Forbidden, NotFound
 from basics.ids import decode_id
 from bookings import capacity

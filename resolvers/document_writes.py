@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from audit.trail import record_write
-from authz.writes import require_writer
+from authz.kernel import require_writer
 from basics.errors import BadUserInput, Forbidden, NotFound
 from basics.ids import decode_id
 from resolvers import validation

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from authz import grants
-from authz.writes import require_writer
+from authz.kernel import require_writer
 from basics.errors import Forbidden
 from resolvers.context import RequestContext
 from store.engine import write_transaction

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.writes import require_writer
+from authz.kernel import require, require_writer
 from basics.errors import BadUserInput, Conflict, Forbidden, NotFound
 from basics.ids import decode_any, decode_id, encode_id
 from basics.principal import PrincipalKind
@@ -35,12 +35,9 @@ AUDIT_ORDER = SortKey(AuditEvent.occurred_at, AuditEvent.id, is_datetime=True)
 
 
 def _require_subject(ctx: RequestContext, operation: str) -> str:
-    principal = ctx.principal
-    if principal.kind is not PrincipalKind.SUBJECT or not principal.email:
-        raise Forbidden(f"only a data subject may run {operation}")
-    if not ctx.decisions.allows(f"Mutation.{operation}", "write", "public"):
-        raise Forbidden(f"not allowed to run {operation}")
-    return principal.email
+    return require(
+        ctx.principal, ctx.decisions, f"Mutation.{operation}", kind=PrincipalKind.SUBJECT
+    ).email
 
 
 async def _subject_customers(
