@@ -57,7 +57,7 @@ def partner_customer_filter(principal: Principal) -> ColumnElement[bool] | None:
 def row_scope(model: ScopedModel, principal: Principal) -> ColumnElement[bool]:
     """The predicate that limits ``model`` to the rows ``principal`` may reach."""
     if principal.is_tenant_member:
-        visible: ColumnElement[bool] = model.tenant_id == principal.tenant_id
+        visible: ColumnElement[bool] = owned_by(model, principal.tenant_id)
         if model is Document:
             visible = and_(visible, _document_rows(principal.roles, "tenant"))
         hidden = partner_customer_filter(principal)
@@ -117,7 +117,7 @@ def tenant_scope(_principal: Principal) -> ColumnElement[bool]:
     return true()
 
 
-def owned_by(model: type[Any], tenant_id: str) -> ColumnElement[bool]:
+def owned_by(model: type[Any], tenant_id: Any) -> ColumnElement[bool]:
     """Rows of ``model`` that belong to one tenant: the write side of a staff member's reach.
 
     Writes name the tenant the kernel handed back (``authz.kernel.require``),
@@ -125,7 +125,8 @@ def owned_by(model: type[Any], tenant_id: str) -> ColumnElement[bool]:
     reads and writes share one definition of "the caller's rows".
     """
     column: ColumnElement[str] = model.tenant_id
-    return column == tenant_id
+    condition: ColumnElement[bool] = column == tenant_id
+    return condition
 
 
 def keyed_in_reach(model: ScopedModel, key: str, principal: Principal) -> ColumnElement[bool]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from audit import trail as audit
-from authz.kernel import require_writer
+from authz.kernel import owned_by, require_writer
 from basics.errors import BadUserInput, Forbidden, NotFound
 from basics.ids import decode_id
 from basics.principal import PARTNER_ROLES, DenialStyle
@@ -21,7 +21,9 @@ async def list_tenant_keys(ctx: RequestContext) -> list[ApiKey]:
         raise Forbidden("only a tenant's own administrators see its API keys")
     async with ctx.sessions() as session:
         tenant = await session.get(Tenant, ctx.principal.tenant_id)
-        return [] if tenant is None else await list_api_keys(session, tenant=tenant)
+        if tenant is None:
+            return []
+        return await list_api_keys(session, within=owned_by(ApiKey, tenant.id))
 
 
 async def create_key(
@@ -57,13 +59,17 @@ async def revoke_key(ctx: RequestContext, global_id: str) -> ApiKey:
     key_id = decode_id("id", global_id, "ApiKey")
     async with write_transaction(ctx.sessions) as tx:
         row = (
-            await tx.execute(
-                select(ApiKey).where(ApiKey.id == key_id, ApiKey.tenant_id == tenant_id)
-            )
+            await tx.execute(select(ApiKey).where(ApiKey.id == key_id, owned_by(ApiKey, tenant_id)))
         ).scalar_one_or_none()
         tenant = await tx.get(Tenant, tenant_id)
         if row is None or tenant is None:
             raise NotFound("API key not found")
         if row.revoked_at is None:
-            await revoke_api_key(tx, tenant=tenant, prefix=row.prefix, actor=ctx.principal.actor)
+            await revoke_api_key(
+                tx,
+                tenant=tenant,
+                within=owned_by(ApiKey, tenant.id),
+                prefix=row.prefix,
+                actor=ctx.principal.actor,
+            )
     return row

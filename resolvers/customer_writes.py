@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from audit.trail import record_write
-from authz.kernel import require_writer
+from authz.kernel import owned_by, require_writer
 from basics.errors import BadUserInput, Conflict, NotFound
 from basics.ids import decode_id
 from resolvers import validation
@@ -128,9 +128,7 @@ def _require_identifier(registration: str | None, vin: str | None, prefix: str) 
 
 async def _scoped_customer(tx: Any, tenant_id: str, key: str, field: str) -> Customer:
     customer = (
-        await tx.execute(
-            select(Customer).where(Customer.id == key, Customer.tenant_id == tenant_id)
-        )
+        await tx.execute(select(Customer).where(Customer.id == key, owned_by(Customer, tenant_id)))
     ).scalar_one_or_none()
     if customer is None:
         raise NotFound("Customer not found", field=field)
@@ -163,9 +161,7 @@ async def update_vehicle(ctx: RequestContext, global_id: str, patch: Mapping[str
         owner_key = decode_id("input.ownerId", patch["owner_id"], "Customer")
     async with write_transaction(ctx.sessions) as tx:
         vehicle = (
-            await tx.execute(
-                select(Vehicle).where(Vehicle.id == key, Vehicle.tenant_id == tenant_id)
-            )
+            await tx.execute(select(Vehicle).where(Vehicle.id == key, owned_by(Vehicle, tenant_id)))
         ).scalar_one_or_none()
         if vehicle is None:
             raise NotFound("Vehicle not found", field="id")

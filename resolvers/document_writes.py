@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from audit.trail import record_write
-from authz.kernel import require_writer
+from authz.kernel import owned_by, require_writer
 from basics.errors import BadUserInput, Forbidden, NotFound
 from basics.ids import decode_id
 from resolvers import validation
@@ -74,7 +74,7 @@ async def add_document(
         if booking_key is not None:
             booking = (
                 await tx.execute(
-                    select(Booking).where(Booking.id == booking_key, Booking.tenant_id == tenant_id)
+                    select(Booking).where(Booking.id == booking_key, owned_by(Booking, tenant_id))
                 )
             ).scalar_one_or_none()
             if booking is None:
@@ -86,7 +86,7 @@ async def add_document(
             found = (
                 await tx.execute(
                     select(Customer.id).where(
-                        Customer.id == customer_key, Customer.tenant_id == tenant_id
+                        Customer.id == customer_key, owned_by(Customer, tenant_id)
                     )
                 )
             ).scalar_one_or_none()

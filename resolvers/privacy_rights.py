@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.kernel import require, require_writer
+from authz.kernel import owned_by, require, require_writer
 from basics.errors import BadUserInput, Conflict, Forbidden, NotFound
 from basics.ids import decode_any, decode_id, encode_id
 from basics.principal import PrincipalKind
@@ -136,9 +136,7 @@ async def export_subject_data(ctx: RequestContext, customer_gid: str, fmt: str) 
 
 async def _tenant_customer(tx: AsyncSession, tenant_id: str, key: str, field: str) -> Customer:
     customer = (
-        await tx.execute(
-            select(Customer).where(Customer.id == key, Customer.tenant_id == tenant_id)
-        )
+        await tx.execute(select(Customer).where(Customer.id == key, owned_by(Customer, tenant_id)))
     ).scalar_one_or_none()
     if customer is None:
         raise NotFound("Customer not found", field=field)
@@ -230,7 +228,7 @@ async def _admin_request(tx: AsyncSession, tenant_id: str, global_id: str) -> Pr
     request = (
         await tx.execute(
             select(PrivacyRequest).where(
-                PrivacyRequest.id == key, PrivacyRequest.tenant_id == tenant_id
+                PrivacyRequest.id == key, owned_by(PrivacyRequest, tenant_id)
             )
         )
     ).scalar_one_or_none()

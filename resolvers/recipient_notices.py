@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from authz.kernel import require
+from authz.kernel import owned_by, require
 from basics.errors import BadUserInput
 from basics.ids import decode_id
 from basics.principal import PrincipalKind
@@ -33,7 +33,7 @@ async def unacknowledged(ctx: RequestContext, first: int | None) -> list[Recipie
         select(RecipientNotice)
         .where(
             RecipientNotice.api_key_id == key_id,
-            RecipientNotice.tenant_id == tenant_id,
+            owned_by(RecipientNotice, tenant_id),
             RecipientNotice.delivered_at.is_(None),
         )
         .order_by(RecipientNotice.created_at, RecipientNotice.id)
@@ -63,7 +63,7 @@ async def acknowledge(ctx: RequestContext, ids: Sequence[str]) -> list[Recipient
                     .where(
                         RecipientNotice.id.in_(keys),
                         RecipientNotice.api_key_id == key_id,
-                        RecipientNotice.tenant_id == tenant_id,
+                        owned_by(RecipientNotice, tenant_id),
                     )
                     .order_by(RecipientNotice.created_at, RecipientNotice.id)
                 )

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from authz.kernel import require, require_writer
+from authz.kernel import owned_by, require, require_writer
 from basics.errors import BadUserInput, NotFound
 from basics.ids import decode_id
 from basics.principal import PrincipalKind
@@ -138,7 +138,7 @@ async def rectify_customer(
         customer = (
             await tx.execute(
                 select(Customer)
-                .where(Customer.id == key, Customer.tenant_id == tenant_id)
+                .where(Customer.id == key, owned_by(Customer, tenant_id))
                 .with_for_update()
             )
         ).scalar_one_or_none()
