@@ -390,9 +390,17 @@ def _add_schema_and_policy_commands(commands: _Commands[argparse.ArgumentParser]
     explain = policy_commands.add_parser("explain", help="the decision and the line that made it")
     explain.add_argument("--role", required=True)
     explain.add_argument("--tenant", help="tenant slug (its grants apply); default: platform")
-    explain.add_argument("--action", default=Action.READ, choices=[a.value for a in Action])
+    explain.add_argument(
+        "--action",
+        default=Action.READ,
+        choices=[*(a.value for a in Action), "hold", "serve"],
+        help="read/write a field; grant: the ceiling; hold/serve: row rules (rows:...)",
+    )
     explain.add_argument("--relation", choices=[r.value for r in Relation])
-    explain.add_argument("coordinate", help="Type.field, e.g. Customer.email")
+    explain.add_argument(
+        "coordinate",
+        help="Type.field, e.g. Customer.email; or a row rule, e.g. rows:Document.kind.INVOICE",
+    )
     policy.set_defaults(handler=cmd_policy)
 
 
