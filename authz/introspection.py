@@ -29,7 +29,7 @@ from graphql import (
     get_named_type,
 )
 
-from authz.decisions import READ, WRITE, Decisions
+from authz.decisions import GRANT, READ, WRITE, Decisions
 from authz.kernel import ROOT_RELATION, may_select
 from authz.operation_check import is_structural
 from basics.principal import Principal
@@ -248,3 +248,47 @@ def visible_schema(
         found = build_visible_schema(schema, principal, decisions)
         views[id(schema)] = found
     return found
+
+
+def _coordinates(schema: GraphQLSchema, *, inputs: bool) -> list[str]:
+    found: list[str] = []
+    for name, named in sorted(schema.type_map.items()):
+        if name.startswith("__") or is_structural(name):
+            continue
+        kinds = (
+            (GraphQLInputObjectType,) if inputs else (GraphQLObjectType, GraphQLInterfaceType)
+        )
+        if isinstance(named, kinds):
+            found.extend(f"{name}.{field}" for field in named.fields)
+    return found
+
+
+def permissions(
+    schema: GraphQLSchema, principal: Principal, decisions: Decisions
+) -> tuple[list[str], list[str], list[str]]:
+    """(read, write, grantable): the coordinates the caller's own schema holds.
+
+    ``read``: every output field it may select (root fields included);
+    ``write``: every mutation it may run and input field it may set;
+    ``grantable``: for a partner key, fields it may not read yet that its
+    tenant could grant it, within the platform ceiling.
+    """
+    visible = visible_schema(schema, principal, decisions)
+    mutation = visible.mutation_type.name if visible.mutation_type else None
+    outputs = _coordinates(visible, inputs=False)
+    read = [c for c in outputs if mutation is None or not c.startswith(f"{mutation}.")]
+    write = [c for c in outputs if c not in read]
+    write += [
+        c
+        for c in _coordinates(visible, inputs=True)
+        if c.split(".", 1)[0] in _write_inputs(visible)
+    ]
+    grantable: list[str] = []
+    if principal.api_key_id is not None:
+        readable = set(read)
+        grantable = [
+            coordinate
+            for coordinate in _coordinates(schema, inputs=False)
+            if coordinate not in readable and decisions.allows(coordinate, GRANT, "tenant")
+        ]
+    return read, sorted(write), grantable

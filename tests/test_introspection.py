@@ -145,3 +145,50 @@ async def test_introspection_follows_a_grant(client: httpx.AsyncClient, world: W
         (await gql(client, revoke, variables, token=admin)).ok()
     assert "priceOre" in _fields(after, "Booking")
     assert "priceOre" not in _fields(other, "Booking")
+
+
+PERMISSIONS = "{ viewer { permissions { read write grantable } } }"
+
+
+async def test_viewer_permissions_match_the_callers_schema(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    key = world.a.api_keys["partner_reminders"]
+    permissions = (await gql(client, PERMISSIONS, token=key)).ok()["viewer"]["permissions"]
+    assert "Customer.phone" in permissions["read"] and "Query.customers" in permissions["read"]
+    assert not {"Vehicle.registration", "Document.content", "Customer.street"} & set(
+        permissions["read"]
+    )
+    mutations = {c for c in permissions["write"] if c.startswith("Mutation.")}
+    assert mutations == {
+        "Mutation.acknowledgeRecipientNotices",
+        "Mutation.completeBooking",
+        "Mutation.startBooking",
+    }
+    assert not any(c.startswith("Mutation.create") for c in permissions["write"])
+    # Within the ceiling, not yet granted: price and channel of a booking.
+    assert {"Booking.priceOre", "Booking.channel"} <= set(permissions["grantable"])
+    assert not {"Booking.internalNotes", "Vehicle.registration"} & set(permissions["grantable"])
+    staff = (await gql(client, PERMISSIONS, token=world.a.tokens["staff"])).ok()
+    assert staff["viewer"]["permissions"]["grantable"] == []
+    assert "Mutation.createCustomer" in staff["viewer"]["permissions"]["write"]
+    anonymous = (await gql(client, PERMISSIONS)).ok()["viewer"]["permissions"]
+    assert not any(c.startswith(("Customer.", "Booking.", "Document.")) for c in anonymous["read"])
+
+
+async def test_viewer_permissions_follow_only_the_own_tenants_grant(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    admin = world.b.tokens["tenant_admin"]
+    grant = 'mutation { grantPartnerField(role: "partner_reminders", field: "Booking.channel") { grant { field } } }'
+    revoke = 'mutation { revokePartnerField(role: "partner_reminders", field: "Booking.channel") { grant { field } } }'
+    (await gql(client, grant, token=admin)).ok()
+    try:
+        own = (await gql(client, PERMISSIONS, token=world.b.api_keys["partner_reminders"])).ok()
+        other = (await gql(client, PERMISSIONS, token=world.a.api_keys["partner_reminders"])).ok()
+    finally:
+        (await gql(client, revoke, token=admin)).ok()
+    assert "Booking.channel" in own["viewer"]["permissions"]["read"]
+    assert "Booking.channel" not in own["viewer"]["permissions"]["grantable"]
+    assert "Booking.channel" not in other["viewer"]["permissions"]["read"]
+    assert "Booking.channel" in other["viewer"]["permissions"]["grantable"]
