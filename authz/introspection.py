@@ -255,9 +255,7 @@ def _coordinates(schema: GraphQLSchema, *, inputs: bool) -> list[str]:
     for name, named in sorted(schema.type_map.items()):
         if name.startswith("__") or is_structural(name):
             continue
-        kinds = (
-            (GraphQLInputObjectType,) if inputs else (GraphQLObjectType, GraphQLInterfaceType)
-        )
+        kinds = (GraphQLInputObjectType,) if inputs else (GraphQLObjectType, GraphQLInterfaceType)
         if isinstance(named, kinds):
             found.extend(f"{name}.{field}" for field in named.fields)
     return found

@@ -21,12 +21,15 @@ field names no data).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import select
 
 from authz.decisions import READ, WRITE, Decisions
 from authz.relations import possible_relations, relation_of, subject_of
 from authz.row_rules import RowRules, row_rules
 from authz.scope import keyed_in_reach, owned_by, row_scope, service_scope, subject_customer_ids
-from basics.errors import Forbidden
+from basics.errors import Forbidden, NotFound
 from basics.principal import Principal, PrincipalKind
 from store.models import Base
 
@@ -163,6 +166,35 @@ def require(
     return caller
 
 
+M = TypeVar("M", bound=Base)
+
+
+async def row_in_reach(
+    session: Any,
+    model: type[M],
+    key: str,
+    tenant_id: str,
+    *,
+    field: str = "id",
+    lock: bool = False,
+) -> M:
+    """The one lookup every write makes: a row of the writer's tenant, or ``NOT_FOUND``.
+
+    ``tenant_id`` is the one ``require`` handed back; the predicate is
+    ``owned_by``, the tenant part of the read scope, so a write finds exactly
+    the rows a read of the same caller would, and another tenant's row looks
+    like one that does not exist. ``lock`` takes the row for update.
+    """
+    column: Any = model.id  # type: ignore[attr-defined]
+    statement = select(model).where(column == key, owned_by(model, tenant_id))
+    if lock:
+        statement = statement.with_for_update()
+    row = (await session.execute(statement)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"{model.__name__} not found", field=field)
+    return row  # type: ignore[no-any-return]
+
+
 def require_writer(principal: Principal, decisions: Decisions, mutation: str) -> str:
     """A staff write: the caller's tenant id, if its roles may run ``mutation``."""
     return require(principal, decisions, f"Mutation.{mutation}", kind=PrincipalKind.STAFF).tenant_id
@@ -179,6 +211,7 @@ __all__ = [
     "reach",
     "require",
     "require_writer",
+    "row_in_reach",
     "row_relation",
     "rules_of",
     "service_scope",

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.kernel import owned_by, require, require_writer
+from authz.kernel import require, require_writer, row_in_reach
 from basics.errors import BadUserInput, Conflict, Forbidden, NotFound
 from basics.ids import decode_any, decode_id, encode_id
 from basics.principal import PrincipalKind
@@ -135,12 +135,7 @@ async def export_subject_data(ctx: RequestContext, customer_gid: str, fmt: str) 
 
 
 async def _tenant_customer(tx: AsyncSession, tenant_id: str, key: str, field: str) -> Customer:
-    customer = (
-        await tx.execute(select(Customer).where(Customer.id == key, owned_by(Customer, tenant_id)))
-    ).scalar_one_or_none()
-    if customer is None:
-        raise NotFound("Customer not found", field=field)
-    return customer
+    return await row_in_reach(tx, Customer, key, tenant_id, field=field)
 
 
 # --- requests -----------------------------------------------------------------
@@ -225,16 +220,7 @@ async def object_to_processing(
 
 async def _admin_request(tx: AsyncSession, tenant_id: str, global_id: str) -> PrivacyRequest:
     key = decode_id("id", global_id, "PrivacyRequest")
-    request = (
-        await tx.execute(
-            select(PrivacyRequest).where(
-                PrivacyRequest.id == key, owned_by(PrivacyRequest, tenant_id)
-            )
-        )
-    ).scalar_one_or_none()
-    if request is None:
-        raise NotFound("PrivacyRequest not found", field="id")
-    return request
+    return await row_in_reach(tx, PrivacyRequest, key, tenant_id)
 
 
 async def _carry_out_erasure(

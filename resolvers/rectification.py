@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from authz.kernel import owned_by, require, require_writer
+from authz.kernel import require, require_writer, row_in_reach
 from basics.errors import BadUserInput, NotFound
 from basics.ids import decode_id
 from basics.principal import PrincipalKind
@@ -135,15 +135,7 @@ async def rectify_customer(
     key = decode_id("id", global_id, "Customer")
     fields = _validated(values)
     async with write_transaction(ctx.sessions) as tx:
-        customer = (
-            await tx.execute(
-                select(Customer)
-                .where(Customer.id == key, owned_by(Customer, tenant_id))
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
-        if customer is None:
-            raise NotFound("Customer not found", field="id")
+        customer = await row_in_reach(tx, Customer, key, tenant_id, lock=True)
         await rules.ensure_not_restricted(tx, [customer])
         require_contact(
             fields.get("email", customer.email), fields.get("phone", customer.phone), "input"
