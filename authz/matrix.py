@@ -22,6 +22,7 @@ from basics.principal import (
     SUBJECT_ROLE,
 )
 from store.data_map import DATA_MAP
+from store.models import DocumentKind
 
 MATRIX_ROLES: tuple[str, ...] = (
     "tenant_admin",
@@ -117,8 +118,9 @@ def _row_rule_lines() -> list[str]:
         "widen them; `tenantgraph policy explain --action hold rows:Document.kind.INVOICE`",
         "names the deciding line):",
         "",
-        "| role | document kinds | retained invoices | purpose served (objectors hidden) |",
-        "|---|---|---|---|",
+        "| role | document kinds held | kinds it may add | retained invoices "
+        "| purpose served (objectors hidden) |",
+        "|---|---|---|---|---|",
     ]
     for role in MATRIX_ROLES:
         relation = "self" if role == SUBJECT_ROLE else "tenant"
@@ -127,7 +129,10 @@ def _row_rule_lines() -> list[str]:
             kinds = "all"
         else:
             kinds = ", ".join(sorted(kind.value for kind in rules.document_kinds)) or "—"
+        added = ", ".join(sorted(kind.value for kind in rules.addable_kinds)) or "—"
+        if len(rules.addable_kinds) == len(DocumentKind):
+            added = "all"
         retained = "✓" if rules.keeps_retained else "—"
         purposes = ", ".join(sorted(rules.purposes)) or "—"
-        lines.append(f"| {role} | {kinds} | {retained} | {purposes} |")
+        lines.append(f"| {role} | {kinds} | {added} | {retained} | {purposes} |")
     return lines

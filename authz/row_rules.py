@@ -19,6 +19,7 @@ from authz.decisions import PLATFORM_DOMAIN, new_enforcer
 from store.models import DocumentKind
 
 HOLD = "hold"
+ADD = "add"
 SERVE = "serve"
 ROWS_PREFIX = "rows:"
 RETAINED_DOCUMENTS = "rows:Document.retained"
@@ -39,6 +40,8 @@ class RowRules:
 
     # None: every kind; otherwise the kinds it holds (possibly none).
     document_kinds: frozenset[DocumentKind] | None
+    # The kinds it may add (addDocument), possibly none.
+    addable_kinds: frozenset[DocumentKind]
     keeps_retained: bool
     purposes: frozenset[str]
 
@@ -79,6 +82,11 @@ def row_rules(roles: frozenset[str], relation: str) -> RowRules:
     )
     return RowRules(
         document_kinds=None if kinds == frozenset(DocumentKind) else kinds,
+        addable_kinds=frozenset(
+            kind
+            for kind in DocumentKind
+            if _allows(roles, document_kind_object(kind), ADD, relation)
+        ),
         keeps_retained=_allows(roles, RETAINED_DOCUMENTS, HOLD, relation),
         purposes=frozenset(
             p for p in known_purposes() if _allows(roles, purpose_object(p), SERVE, relation)

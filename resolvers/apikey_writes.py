@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from audit import trail as audit
-from authz.kernel import owned_by, require_writer
-from basics.errors import BadUserInput, Forbidden, NotFound
+from authz.kernel import owned_by, require, require_writer
+from basics.errors import BadUserInput, NotFound
 from basics.ids import decode_id
-from basics.principal import PARTNER_ROLES, DenialStyle
+from basics.principal import PARTNER_ROLES, DenialStyle, PrincipalKind
 from identity.apikeys import CreatedKey, create_api_key, list_api_keys, revoke_api_key
 from resolvers import validation
 from resolvers.context import RequestContext
@@ -17,10 +17,9 @@ from store.models import ApiKey, Tenant
 
 
 async def list_tenant_keys(ctx: RequestContext) -> list[ApiKey]:
-    if ctx.principal.tenant_id is None:
-        raise Forbidden("only a tenant's own administrators see its API keys")
+    caller = require(ctx.principal, ctx.decisions, "Query.apiKeys", kind=PrincipalKind.STAFF)
     async with ctx.sessions() as session:
-        tenant = await session.get(Tenant, ctx.principal.tenant_id)
+        tenant = await session.get(Tenant, caller.tenant_id)
         if tenant is None:
             return []
         return await list_api_keys(session, within=owned_by(ApiKey, tenant.id))

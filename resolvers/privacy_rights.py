@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.kernel import require, require_writer, row_in_reach
-from basics.errors import BadUserInput, Conflict, Forbidden, NotFound
+from basics.errors import BadUserInput, Conflict, NotFound
 from basics.ids import decode_any, decode_id, encode_id
 from basics.principal import PrincipalKind
 from privacy import access, requests, restriction
@@ -64,9 +64,7 @@ class ControllerView:
 
 
 async def my_data(ctx: RequestContext, tenant_slug: str | None) -> list[ControllerView]:
-    email = ctx.principal.email
-    if ctx.principal.kind is not PrincipalKind.SUBJECT or email is None:
-        raise Forbidden("only a data subject has myData")
+    email = require(ctx.principal, ctx.decisions, "Query.myData", kind=PrincipalKind.SUBJECT).email
     async with ctx.sessions() as session:
         customers = await _subject_customers(session, email, tenant_slug)
     return [ControllerView(tenant_id=c.tenant_id, customer=c) for c in customers]

@@ -393,8 +393,8 @@ def _add_schema_and_policy_commands(commands: _Commands[argparse.ArgumentParser]
     explain.add_argument(
         "--action",
         default=Action.READ,
-        choices=[*(a.value for a in Action), "hold", "serve"],
-        help="read/write a field; grant: the ceiling; hold/serve: row rules (rows:...)",
+        choices=[*(a.value for a in Action), "grant", "hold", "add", "serve"],
+        help="read/write a field; grant: the ceiling; hold/add/serve: row rules (rows:...)",
     )
     explain.add_argument("--relation", choices=[r.value for r in Relation])
     explain.add_argument(
