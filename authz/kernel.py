@@ -10,8 +10,9 @@ data cannot disagree:
   relation to the caller (the field guard and the download route);
 * ``require``: the re-check a resolver makes where the work happens, which
   also hands back who the caller is (its tenant, email or API key);
-* ``reach`` / ``owned_by`` / ``keyed_in_reach``: the rows within the caller's
-  reach, as SQL (row rules from the policy files included);
+* ``reach`` / ``owned_by``: the rows within the caller's reach, as SQL (row
+  rules from the policy files included); ``row_in_reach``: the one lookup of a
+  write's target row;
 * ``may_introspect``: whether a caller may ask for ``__schema`` / ``__type``.
 
 ``__typename`` is answerable by everyone, everywhere (the GraphQL spec's meta
@@ -28,7 +29,7 @@ from sqlalchemy import select
 from authz.decisions import READ, WRITE, Decisions
 from authz.relations import possible_relations, relation_of, subject_of
 from authz.row_rules import RowRules, row_rules
-from authz.scope import keyed_in_reach, owned_by, row_scope, service_scope, subject_customer_ids
+from authz.scope import owned_by, row_scope, service_scope, subject_customer_ids
 from basics.errors import Forbidden, NotFound
 from basics.principal import Principal, PrincipalKind
 from store.models import Base
@@ -202,7 +203,6 @@ def require_writer(principal: Principal, decisions: Decisions, mutation: str) ->
 
 __all__ = [
     "Caller",
-    "keyed_in_reach",
     "may_introspect",
     "may_read",
     "may_select",

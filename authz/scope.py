@@ -129,14 +129,8 @@ def owned_by(model: type[Any], tenant_id: Any) -> ColumnElement[bool]:
     return condition
 
 
-def keyed_in_reach(model: ScopedModel, key: str, principal: Principal) -> ColumnElement[bool]:
-    """One row by primary key, only if it is within the caller's reach (as for reads)."""
-    return and_(model.id == key, row_scope(model, principal))
-
-
 __all__ = [
     "Tenant",
-    "keyed_in_reach",
     "owned_by",
     "row_scope",
     "service_scope",
