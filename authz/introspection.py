@@ -10,7 +10,7 @@ Only introspection uses the copy; operations still execute on the full schema.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from graphql import (
@@ -29,7 +29,7 @@ from graphql import (
     get_named_type,
 )
 
-from authz.decisions import GRANT, READ, WRITE, Decisions
+from authz.decisions import READ, WRITE, Decisions
 from authz.kernel import ROOT_RELATION, may_select
 from authz.operation_check import is_structural
 from basics.principal import Principal
@@ -262,14 +262,18 @@ def _coordinates(schema: GraphQLSchema, *, inputs: bool) -> list[str]:
 
 
 def permissions(
-    schema: GraphQLSchema, principal: Principal, decisions: Decisions
+    schema: GraphQLSchema,
+    principal: Principal,
+    decisions: Decisions,
+    ceiling: Iterable[tuple[str, str]],
 ) -> tuple[list[str], list[str], list[str]]:
     """(read, write, grantable): the coordinates the caller's own schema holds.
 
     ``read``: every output field it may select (root fields included);
     ``write``: every mutation it may run and input field it may set;
     ``grantable``: for a partner key, fields it may not read yet that its
-    tenant could grant it, within the platform ceiling.
+    tenant could grant it, within the platform ceiling (``ceiling``: the
+    platform's (role, field) grant lines, ``authz.grants.grantable_fields``).
     """
     visible = visible_schema(schema, principal, decisions)
     mutation = visible.mutation_type.name if visible.mutation_type else None
@@ -283,10 +287,6 @@ def permissions(
     ]
     grantable: list[str] = []
     if principal.api_key_id is not None:
-        readable = set(read)
-        grantable = [
-            coordinate
-            for coordinate in _coordinates(schema, inputs=False)
-            if coordinate not in readable and decisions.allows(coordinate, GRANT, "tenant")
-        ]
+        offered = {field for role, field in ceiling if role in principal.roles}
+        grantable = sorted(offered - set(read))
     return read, sorted(write), grantable

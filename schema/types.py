@@ -13,6 +13,7 @@ from typing import Any
 import strawberry
 from strawberry import Parent
 
+from authz.grants import grantable_fields
 from authz.introspection import permissions
 from basics.ids import encode_id
 from schema.context import Info
@@ -338,7 +339,8 @@ class Viewer:
     @strawberry.field(description="The fields this caller may read and write, and may be granted.")
     def permissions(self, info: Info) -> Permissions:
         context = info.context
+        ceiling = [(g.role, g.field) for g in grantable_fields(context.authorizer)]
         read, write, grantable = permissions(
-            info.schema._schema, context.principal, context.decisions
+            info.schema._schema, context.principal, context.decisions, ceiling
         )
         return Permissions(read=read, write=write, grantable=grantable)
