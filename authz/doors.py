@@ -16,6 +16,9 @@ from dataclasses import dataclass
 # How a door is decided.
 OPERATION = "operation"  # every selected field by the static check and the field guard
 NO_DATA = "no data"  # answers nothing about any tenant or person (health, metrics)
+# A page shell: the same template for every caller, no database read; the page
+# fetches every datum from POST /graphql with the caller's own principal.
+PAGE_SHELL = "page shell"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,11 @@ DOORS: tuple[Door, ...] = (
         NO_DATA,
         "request counts and latencies by route and code; no tenant, person or value",
     ),
+    Door("/", frozenset({"GET"}), PAGE_SHELL, "the front page"),
+    Door("/book/{slug}", frozenset({"GET"}), PAGE_SHELL, "online booking; data via /graphql"),
+    Door("/privacy", frozenset({"GET"}), PAGE_SHELL, "the data subject's portal"),
+    Door("/privatliv", frozenset({"GET"}), PAGE_SHELL, "the portal, Danish address"),
+    Door("/static", frozenset({"GET"}), NO_DATA, "the pages' scripts, styles and images"),
 )
 
 
