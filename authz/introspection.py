@@ -30,9 +30,9 @@ from graphql import (
 )
 
 from authz.decisions import READ, WRITE, Decisions
-from authz.kernel import ROOT_RELATION, may_select
+from authz.kernel import may_select
 from authz.operation_check import is_structural
-from basics.principal import Principal
+from basics.principal import ROOT_RELATION, Principal
 
 Composite = GraphQLObjectType | GraphQLInterfaceType
 Keep = Callable[[str, str], bool]

@@ -31,12 +31,10 @@ from authz.relations import possible_relations, relation_of, subject_of
 from authz.row_rules import RowRules, row_rules
 from authz.scope import owned_by, row_scope, service_scope, subject_customer_ids
 from basics.errors import Forbidden, NotFound
-from basics.principal import Principal, PrincipalKind
+from basics.principal import ROOT_RELATION, Principal, PrincipalKind
 from store.models import Base
 
 ROOT_TYPES = frozenset({"Query", "Mutation"})
-# Root fields are decided without a row: relation "public".
-ROOT_RELATION = "public"
 TYPENAME = "__typename"
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 # Introspection settings: "principal" lets authenticated callers introspect in production.
