@@ -256,8 +256,11 @@ def _denied_values(role: str) -> set[str]:
     if role in ("platform_admin", "anonymous"):
         return everything_a | other_tenant | {INTERNAL_NOTES}
     if role == "subject":
+        # Staff notes on the person's own bookings are theirs to see under Art. 15
+        # (myData.staffNotes and the export), not as the Booking.internalNotes
+        # field; every value of another person stays out of reach.
         bo = A_VALUES[1]
-        return set(bo.values()) | set(CARL.values()) | {INTERNAL_NOTES}
+        return set(bo.values()) | set(CARL.values())
     denied = set(other_tenant)
     if role == "inspector":
         denied |= by_kind["invoice"] | by_kind["email"] | by_kind["phone"]
