@@ -97,6 +97,7 @@ def _production(backend: Backend, introspection: str) -> Settings:
     return Settings(
         database_url=backend.url,
         secret_key=TEST_SECRET,
+        erasure_key=TEST_SECRET,
         env="production",
         introspection=introspection,  # type: ignore[arg-type]
     )
