@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import casbin
 from casbin.model import Model
@@ -83,6 +84,8 @@ class Decisions:
         self.version = version
         self._memo: dict[tuple[str, str, str], bool] = {}
         self._field_memo: dict[tuple[str, str, str], bool] = {}
+        # Views built from these decisions (the caller's own schema for introspection).
+        self.views: dict[int, Any] = {}
 
     def allows(self, coordinate: str, action: str, relation: str) -> bool:
         key = (coordinate, action, relation)

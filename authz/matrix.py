@@ -13,6 +13,7 @@ from graphql import GraphQLSchema
 
 from authz.decisions import GRANT, PLATFORM_DOMAIN, READ, RELATIONS, Authorizer
 from authz.operation_check import iter_input_coordinates, iter_output_coordinates
+from authz.row_rules import row_rules
 from basics.principal import (
     ANONYMOUS_ROLE,
     PARTNER_ROLES,
@@ -21,6 +22,7 @@ from basics.principal import (
     SUBJECT_ROLE,
 )
 from store.data_map import DATA_MAP
+from store.models import DocumentKind
 
 MATRIX_ROLES: tuple[str, ...] = (
     "tenant_admin",
@@ -105,4 +107,32 @@ def render_matrix(authorizer: Authorizer, schema: GraphQLSchema) -> str:
             continue
         cells = [_cell(authorizer, role, coordinate, "write", True) for role in MATRIX_ROLES]
         lines.append(f"| `{coordinate}` | " + " | ".join(cells) + " |")
+    lines += ["", *_row_rule_lines()]
     return "\n".join(lines) + "\n"
+
+
+def _row_rule_lines() -> list[str]:
+    """The row rules of every role, from ``policy.d/rows.csv`` (platform ceiling)."""
+    lines = [
+        "Row rules (which rows a role holds at all, beyond the fields above; tenants cannot",
+        "widen them; `tenantgraph policy explain --action hold rows:Document.kind.INVOICE`",
+        "names the deciding line):",
+        "",
+        "| role | document kinds held | kinds it may add | retained invoices "
+        "| purpose served (objectors hidden) |",
+        "|---|---|---|---|---|",
+    ]
+    for role in MATRIX_ROLES:
+        relation = "self" if role == SUBJECT_ROLE else "tenant"
+        rules = row_rules(frozenset({role}), relation)
+        if rules.document_kinds is None:
+            kinds = "all"
+        else:
+            kinds = ", ".join(sorted(kind.value for kind in rules.document_kinds)) or "—"
+        added = ", ".join(sorted(kind.value for kind in rules.addable_kinds)) or "—"
+        if len(rules.addable_kinds) == len(DocumentKind):
+            added = "all"
+        retained = "✓" if rules.keeps_retained else "—"
+        purposes = ", ".join(sorted(rules.purposes)) or "—"
+        lines.append(f"| {role} | {kinds} | {added} | {retained} | {purposes} |")
+    return lines

@@ -119,9 +119,14 @@ class _Walker:
         if self.visited > MAX_VISITED_FIELDS:
             raise OperationTooComplex
         name = node.name.value
-        if name.startswith("__") or not isinstance(
-            parent, GraphQLObjectType | GraphQLInterfaceType
-        ):
+        if name.startswith("__"):
+            # Meta fields: the kernel decides (``__typename`` always, introspection per caller).
+            if isinstance(parent, GraphQLNamedType) and not self.allowed(
+                f"{parent.name}.{name}", "read", parent.name
+            ):
+                self._deny((*path, node.alias.value if node.alias else name), name, "read")
+            return
+        if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
             return
         definition = parent.fields.get(name)
         if definition is None:

@@ -6,15 +6,17 @@ lookup by id finds nothing (``NOT_FOUND``), exactly as for a row that does not e
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, Select, String, and_, cast, false, not_, select, true
 
+from authz.row_rules import row_rules
 from basics.principal import Principal, PrincipalKind
 from store.models import (
     AuditEvent,
     Booking,
     Customer,
     Document,
-    DocumentKind,
     PrivacyRequest,
     Service,
     Tenant,
@@ -29,20 +31,6 @@ ScopedModel = (
     | type[PrivacyRequest]
     | type[AuditEvent]
 )
-
-# Roles that keep seeing a document retained after its person was erased
-# (an issued invoice, kept for bookkeeping); everyone else no longer sees it.
-RETAINED_DOCUMENT_READERS = frozenset({"tenant_admin", "partner_accounting"})
-
-# Document kinds a role may hold rows of; roles not named here see every kind.
-DOCUMENT_KINDS_BY_ROLE: dict[str, tuple[DocumentKind, ...]] = {
-    "inspector": (DocumentKind.INSPECTION_REPORT, DocumentKind.OTHER),
-    "partner_accounting": (DocumentKind.INVOICE,),
-}
-
-# Art. 21: a role that processes for one purpose no longer sees people who
-# objected to that purpose.
-PURPOSE_BY_ROLE: dict[str, str] = {"partner_reminders": "service_reminders"}
 
 
 def subject_customer_ids(principal: Principal) -> Select[str]:
@@ -61,21 +49,17 @@ def partner_customer_filter(principal: Principal) -> ColumnElement[bool] | None:
     if principal.kind is not PrincipalKind.PARTNER:
         return None
     hidden: ColumnElement[bool] = Customer.restricted_at.is_not(None)
-    for role in principal.roles:
-        purpose = PURPOSE_BY_ROLE.get(role)
-        if purpose is not None:
-            hidden = hidden | _objected(purpose)
+    for purpose in sorted(row_rules(principal.roles, "tenant").purposes):
+        hidden = hidden | _objected(purpose)
     return hidden
 
 
 def row_scope(model: ScopedModel, principal: Principal) -> ColumnElement[bool]:
     """The predicate that limits ``model`` to the rows ``principal`` may reach."""
     if principal.is_tenant_member:
-        visible: ColumnElement[bool] = model.tenant_id == principal.tenant_id
+        visible: ColumnElement[bool] = owned_by(model, principal.tenant_id)
         if model is Document:
-            visible = and_(visible, _document_kinds(principal))
-            if principal.roles.isdisjoint(RETAINED_DOCUMENT_READERS):
-                visible = and_(visible, Document.retained_since.is_(None))
+            visible = and_(visible, _document_rows(principal.roles, "tenant"))
         hidden = partner_customer_filter(principal)
         if hidden is not None:
             visible = and_(visible, _not_about(model, hidden))
@@ -89,7 +73,7 @@ def row_scope(model: ScopedModel, principal: Principal) -> ColumnElement[bool]:
         if model is Booking:
             return Booking.customer_id.in_(own)
         if model is Document:
-            return and_(Document.customer_id.in_(own), Document.retained_since.is_(None))
+            return and_(Document.customer_id.in_(own), _document_rows(principal.roles, "self"))
         if model is PrivacyRequest:
             return PrivacyRequest.customer_id.in_(own)
     return false()
@@ -108,12 +92,17 @@ def _not_about(model: ScopedModel, hidden: ColumnElement[bool]) -> ColumnElement
     return true()
 
 
-def _document_kinds(principal: Principal) -> ColumnElement[bool]:
-    """Limit document rows by kind for roles that may hold only some kinds."""
-    if any(role not in DOCUMENT_KINDS_BY_ROLE for role in principal.roles):
-        return true()
-    kinds = {kind for role in principal.roles for kind in DOCUMENT_KINDS_BY_ROLE[role]}
-    return Document.kind.in_(sorted(kinds))
+def _document_rows(roles: frozenset[str], relation: str) -> ColumnElement[bool]:
+    """Document rows by kind and retention, as the row rules of the policy say."""
+    rules = row_rules(roles, relation)
+    visible: ColumnElement[bool] = true()
+    if rules.document_kinds is not None:
+        visible = (
+            Document.kind.in_(sorted(rules.document_kinds)) if rules.document_kinds else false()
+        )
+    if not rules.keeps_retained:
+        visible = and_(visible, Document.retained_since.is_(None))
+    return visible
 
 
 def service_scope(principal: Principal) -> ColumnElement[bool]:
@@ -128,4 +117,23 @@ def tenant_scope(_principal: Principal) -> ColumnElement[bool]:
     return true()
 
 
-__all__ = ["Tenant", "row_scope", "service_scope", "subject_customer_ids", "tenant_scope"]
+def owned_by(model: type[Any], tenant_id: Any) -> ColumnElement[bool]:
+    """Rows of ``model`` that belong to one tenant: the write side of a staff member's reach.
+
+    Writes name the tenant the kernel handed back (``authz.kernel.require``),
+    never one taken from input, and use this predicate (or ``row_scope``) so
+    reads and writes share one definition of "the caller's rows".
+    """
+    column: ColumnElement[str] = model.tenant_id
+    condition: ColumnElement[bool] = column == tenant_id
+    return condition
+
+
+__all__ = [
+    "Tenant",
+    "owned_by",
+    "row_scope",
+    "service_scope",
+    "subject_customer_ids",
+    "tenant_scope",
+]

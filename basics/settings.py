@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # requests refilled over the window, kept in each server process.
     principal_rate_limit: int = Field(default=600, ge=0)
     principal_rate_window_seconds: int = Field(default=60, ge=1)
+    # Introspection in production: "off", or "principal" (each signed-in caller
+    # sees the schema of its own roles). In development everyone may introspect.
+    introspection: Literal["off", "principal"] = "off"
 
     @property
     def is_production(self) -> bool:

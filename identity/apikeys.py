@@ -12,7 +12,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit import trail as audit
@@ -61,9 +61,18 @@ async def create_api_key(
 
 
 async def revoke_api_key(
-    session: AsyncSession, *, tenant: Tenant, prefix: str, actor: str = "cli"
+    session: AsyncSession,
+    *,
+    tenant: Tenant,
+    within: ColumnElement[bool],
+    prefix: str,
+    actor: str = "cli",
 ) -> bool:
     """Revoke the tenant's live key with this prefix; False if there is none.
+
+    ``within`` is the tenant's reach over API keys, as the authorization
+    kernel builds it (``authz.kernel.owned_by(ApiKey, tenant.id)``): this
+    package authenticates and does not decide whose rows are whose.
 
     Keys are looked up on every request, so the next request with the key is
     refused, in every server process. Audited in the tenant's chain.
@@ -71,7 +80,7 @@ async def revoke_api_key(
     row = (
         await session.execute(
             select(ApiKey).where(
-                ApiKey.tenant_id == tenant.id,
+                within,
                 ApiKey.prefix == prefix,
                 ApiKey.revoked_at.is_(None),
             )
@@ -91,8 +100,9 @@ async def revoke_api_key(
     return True
 
 
-async def list_api_keys(session: AsyncSession, *, tenant: Tenant) -> list[ApiKey]:
-    statement = select(ApiKey).where(ApiKey.tenant_id == tenant.id).order_by(ApiKey.created_at)
+async def list_api_keys(session: AsyncSession, *, within: ColumnElement[bool]) -> list[ApiKey]:
+    """The keys within one tenant's reach (``authz.kernel.owned_by(ApiKey, tenant_id)``)."""
+    statement = select(ApiKey).where(within).order_by(ApiKey.created_at)
     return list((await session.execute(statement)).scalars().all())
 
 

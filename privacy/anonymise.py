@@ -18,6 +18,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy import String, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authz.kernel import owned_by
 from basics.ids import encode_id
 from bookings.references import REFERENCE_ALPHABET as _REFERENCE_ALPHABET
 from privacy.erasure_targets import Targets, mentions
@@ -102,7 +103,7 @@ async def _fresh_values(tx: AsyncSession, tenant_id: str, column: str, n: int) -
             (
                 await tx.execute(
                     select(attribute).where(
-                        Booking.tenant_id == tenant_id, attribute.in_(sorted(candidates))
+                        owned_by(Booking, tenant_id), attribute.in_(sorted(candidates))
                     )
                 )
             ).scalars()

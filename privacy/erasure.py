@@ -21,7 +21,8 @@ that belongs to the person therefore gets one outcome:
   Danish Bookkeeping Act and must not be altered; inspection reports are kept
   when the business has set a report retention period. A retained document
   gets ``retained_since``, which hides it from everyone but ``tenant_admin``
-  and ``partner_accounting`` (``authz/scope.py``), and loses its links to the
+  and ``partner_accounting`` (row rules,
+  ``authz/policy.d/rows.csv``), and loses its links to the
   deleted customer row and to the anonymised booking, keeping that booking's
   reference and amount so it stands on its own in the books; ``tenantgraph
   purge`` deletes it when its date passes. When the erasure answers a request,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authz.kernel import owned_by
 from basics.ids import encode_id
 from privacy import codes
 from privacy.erasure_receipt import Outcome, RecordOutcome
@@ -123,7 +124,7 @@ async def _vehicles_and_bookings(session: AsyncSession, targets: Targets, now: d
     vehicles = (
         await session.execute(
             select(Vehicle.id, Vehicle.registration, Vehicle.vin)
-            .where(Vehicle.tenant_id == tenant.id, Vehicle.owner_id == customer.id)
+            .where(owned_by(Vehicle, tenant.id), Vehicle.owner_id == customer.id)
             .order_by(Vehicle.id)
         )
     ).all()
@@ -135,7 +136,7 @@ async def _vehicles_and_bookings(session: AsyncSession, targets: Targets, now: d
     bookings = (
         await session.execute(
             select(Booking.id, Booking.status, Booking.starts_at)
-            .where(Booking.tenant_id == tenant.id, Booking.customer_id == customer.id)
+            .where(owned_by(Booking, tenant.id), Booking.customer_id == customer.id)
             .order_by(Booking.starts_at, Booking.id)
         )
     ).all()
@@ -163,7 +164,7 @@ def _bookkeeping_facts(doc: Any) -> dict[str, Any]:
 async def _documents(session: AsyncSession, targets: Targets, now: datetime) -> None:
     tenant, customer = targets.tenant, targets.customer
     persons_bookings = select(Booking.id).where(
-        Booking.tenant_id == tenant.id, Booking.customer_id == customer.id
+        owned_by(Booking, tenant.id), Booking.customer_id == customer.id
     )
     # The person's documents and their bookings' documents, as two indexed
     # lookups: one query with OR between them makes PostgreSQL walk the
@@ -189,7 +190,7 @@ async def _documents(session: AsyncSession, targets: Targets, now: datetime) -> 
             await session.execute(
                 select(*columns)
                 .outerjoin(Booking, Booking.id == Document.booking_id)
-                .where(Document.tenant_id == tenant.id, condition)
+                .where(owned_by(Document, tenant.id), condition)
             )
         ).all()
     }
@@ -266,7 +267,7 @@ async def collect(
 
     Without ``journal_key`` messages to a former address cannot be recognised.
     """
-    statement = select(Customer).where(Customer.id == customer_id, Customer.tenant_id == tenant.id)
+    statement = select(Customer).where(Customer.id == customer_id, owned_by(Customer, tenant.id))
     if lock:
         # PostgreSQL: two erasures of one person run one after the other.
         statement = statement.with_for_update()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from authz.kernel import owned_by
 from privacy.erasure import erase
 from privacy.erasure_receipt import ErasureReceipt
 from privacy.flush import engine_of, flush_erased_pages
@@ -118,7 +119,7 @@ async def _matches(
             erased_keys, erased_ids = keys_by_tenant[tenant_id], ids_by_tenant[tenant_id]
             rows = await session.stream(
                 select(Customer.id, Customer.email, Customer.phone, Customer.former_identity_keys)
-                .where(Customer.tenant_id == tenant_id)
+                .where(owned_by(Customer, tenant_id))
                 .order_by(Customer.id)
             )
             async for row in rows:

@@ -29,6 +29,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit import trail as audit
+from authz.kernel import owned_by
 from basics.errors import Conflict
 from basics.ids import encode_id
 from privacy import codes, outbox
@@ -60,7 +61,7 @@ async def subject_customers(
     """The person's customer records (matched by verified email), locked for the change."""
     query = select(Customer).where(Customer.email == email)
     if tenant_id is not None:
-        query = query.where(Customer.tenant_id == tenant_id)
+        query = query.where(owned_by(Customer, tenant_id))
     rows = await tx.execute(query.order_by(Customer.tenant_id, Customer.id).with_for_update())
     return list(rows.scalars())
 

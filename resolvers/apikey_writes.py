@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from audit import trail as audit
-from authz.writes import require_writer
-from basics.errors import BadUserInput, Forbidden, NotFound
+from authz.kernel import owned_by, require, require_writer
+from basics.errors import BadUserInput, NotFound
 from basics.ids import decode_id
-from basics.principal import PARTNER_ROLES, DenialStyle
+from basics.principal import PARTNER_ROLES, DenialStyle, PrincipalKind
 from identity.apikeys import CreatedKey, create_api_key, list_api_keys, revoke_api_key
 from resolvers import validation
 from resolvers.context import RequestContext
@@ -17,11 +17,12 @@ from store.models import ApiKey, Tenant
 
 
 async def list_tenant_keys(ctx: RequestContext) -> list[ApiKey]:
-    if ctx.principal.tenant_id is None:
-        raise Forbidden("only a tenant's own administrators see its API keys")
+    caller = require(ctx.principal, ctx.decisions, "Query.apiKeys", kind=PrincipalKind.STAFF)
     async with ctx.sessions() as session:
-        tenant = await session.get(Tenant, ctx.principal.tenant_id)
-        return [] if tenant is None else await list_api_keys(session, tenant=tenant)
+        tenant = await session.get(Tenant, caller.tenant_id)
+        if tenant is None:
+            return []
+        return await list_api_keys(session, within=owned_by(ApiKey, tenant.id))
 
 
 async def create_key(
@@ -57,13 +58,17 @@ async def revoke_key(ctx: RequestContext, global_id: str) -> ApiKey:
     key_id = decode_id("id", global_id, "ApiKey")
     async with write_transaction(ctx.sessions) as tx:
         row = (
-            await tx.execute(
-                select(ApiKey).where(ApiKey.id == key_id, ApiKey.tenant_id == tenant_id)
-            )
+            await tx.execute(select(ApiKey).where(ApiKey.id == key_id, owned_by(ApiKey, tenant_id)))
         ).scalar_one_or_none()
         tenant = await tx.get(Tenant, tenant_id)
         if row is None or tenant is None:
             raise NotFound("API key not found")
         if row.revoked_at is None:
-            await revoke_api_key(tx, tenant=tenant, prefix=row.prefix, actor=ctx.principal.actor)
+            await revoke_api_key(
+                tx,
+                tenant=tenant,
+                within=owned_by(ApiKey, tenant.id),
+                prefix=row.prefix,
+                actor=ctx.principal.actor,
+            )
     return row

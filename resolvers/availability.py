@@ -12,6 +12,7 @@ from typing import cast
 
 from sqlalchemy import select
 
+from authz.kernel import owned_by
 from authz.scope import service_scope
 from basics.errors import BadUserInput, NotFound
 from basics.ids import decode_id
@@ -53,9 +54,7 @@ async def available_slots(
             select(Tenant, Service)
             .outerjoin(
                 Service,
-                (Service.tenant_id == Tenant.id)
-                & (Service.id == key)
-                & service_scope(ctx.principal),
+                (owned_by(Service, Tenant.id)) & (Service.id == key) & service_scope(ctx.principal),
             )
             .where(Tenant.slug == tenant_slug)
         )

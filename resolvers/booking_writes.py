@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.trail import record, record_write
-from authz.writes import require_writer
+from authz.kernel import owned_by, require_writer, row_in_reach
 from basics.errors import BadUserInput, Conflict, Forbidden, NotFound
 from basics.ids import decode_id
 from bookings import capacity
@@ -134,7 +134,7 @@ async def create_booking(
         service = await _lock_service(tx, tenant_id, service_key, "input.serviceId")
         customer = (
             await tx.execute(
-                select(Customer).where(Customer.id == customer_key, Customer.tenant_id == tenant_id)
+                select(Customer).where(Customer.id == customer_key, owned_by(Customer, tenant_id))
             )
         ).scalar_one_or_none()
         if customer is None:
@@ -174,9 +174,7 @@ async def _check_vehicle(
     """The booked vehicle is the tenant's and, when it has an owner, the customer's."""
     vehicle = (
         await tx.execute(
-            select(Vehicle.owner_id).where(
-                Vehicle.id == vehicle_key, Vehicle.tenant_id == tenant_id
-            )
+            select(Vehicle.owner_id).where(Vehicle.id == vehicle_key, owned_by(Vehicle, tenant_id))
         )
     ).first()
     if vehicle is None:
@@ -214,12 +212,7 @@ async def _record_create(
 
 
 async def _scoped_booking(tx: AsyncSession, tenant_id: str, key: str) -> Booking:
-    booking = (
-        await tx.execute(select(Booking).where(Booking.id == key, Booking.tenant_id == tenant_id))
-    ).scalar_one_or_none()
-    if booking is None:
-        raise NotFound("Booking not found", field="id")
-    return booking
+    return await row_in_reach(tx, Booking, key, tenant_id)
 
 
 async def reschedule_booking(ctx: RequestContext, global_id: str, starts_at: datetime) -> Booking:
@@ -229,7 +222,7 @@ async def reschedule_booking(ctx: RequestContext, global_id: str, starts_at: dat
     async with write_transaction(ctx.sessions) as tx:
         service_id = (
             await tx.execute(
-                select(Booking.service_id).where(Booking.id == key, Booking.tenant_id == tenant_id)
+                select(Booking.service_id).where(Booking.id == key, owned_by(Booking, tenant_id))
             )
         ).scalar_one_or_none()
         if service_id is None:

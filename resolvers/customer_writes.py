@@ -6,11 +6,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from audit.trail import record_write
-from authz.writes import require_writer
-from basics.errors import BadUserInput, Conflict, NotFound
+from authz.kernel import require_writer, row_in_reach
+from basics.errors import BadUserInput, Conflict
 from basics.ids import decode_id
 from resolvers import validation
 from resolvers.context import RequestContext
@@ -127,14 +125,7 @@ def _require_identifier(registration: str | None, vin: str | None, prefix: str) 
 
 
 async def _scoped_customer(tx: Any, tenant_id: str, key: str, field: str) -> Customer:
-    customer = (
-        await tx.execute(
-            select(Customer).where(Customer.id == key, Customer.tenant_id == tenant_id)
-        )
-    ).scalar_one_or_none()
-    if customer is None:
-        raise NotFound("Customer not found", field=field)
-    return customer  # type: ignore[no-any-return]
+    return await row_in_reach(tx, Customer, key, tenant_id, field=field)
 
 
 async def create_vehicle(ctx: RequestContext, values: Mapping[str, Any]) -> Vehicle:
@@ -162,13 +153,7 @@ async def update_vehicle(ctx: RequestContext, global_id: str, patch: Mapping[str
     if "owner_id" in patch and patch["owner_id"] is not None:
         owner_key = decode_id("input.ownerId", patch["owner_id"], "Customer")
     async with write_transaction(ctx.sessions) as tx:
-        vehicle = (
-            await tx.execute(
-                select(Vehicle).where(Vehicle.id == key, Vehicle.tenant_id == tenant_id)
-            )
-        ).scalar_one_or_none()
-        if vehicle is None:
-            raise NotFound("Vehicle not found", field="id")
+        vehicle = await row_in_reach(tx, Vehicle, key, tenant_id)
         if vehicle.owner_id is not None:
             ensure_not_restricted(
                 await _scoped_customer(tx, tenant_id, vehicle.owner_id, "id"), "id"

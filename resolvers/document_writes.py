@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from audit.trail import record_write
-from authz.writes import require_writer
+from authz.kernel import owned_by, require_writer, rules_of
 from basics.errors import BadUserInput, Forbidden, NotFound
 from basics.ids import decode_id
 from resolvers import validation
@@ -50,10 +50,8 @@ async def add_document(
     customer_id: str | None,
 ) -> Document:
     tenant_id = require_writer(ctx.principal, ctx.decisions, "addDocument")
-    if kind is not DocumentKind.INSPECTION_REPORT and not ctx.principal.has_any_role(
-        "tenant_admin", "staff"
-    ):
-        raise Forbidden("inspectors may only add inspection reports", path=["addDocument"])
+    if kind not in rules_of(ctx.principal).addable_kinds:
+        raise Forbidden(f"not allowed to add a document of kind {kind.value}", path=["addDocument"])
     clean_title = validation.text("input.title", title, max_length=200)
     mime_type = _mime_type(declared_mime_type)
     if not content:
@@ -74,7 +72,7 @@ async def add_document(
         if booking_key is not None:
             booking = (
                 await tx.execute(
-                    select(Booking).where(Booking.id == booking_key, Booking.tenant_id == tenant_id)
+                    select(Booking).where(Booking.id == booking_key, owned_by(Booking, tenant_id))
                 )
             ).scalar_one_or_none()
             if booking is None:
@@ -86,7 +84,7 @@ async def add_document(
             found = (
                 await tx.execute(
                     select(Customer.id).where(
-                        Customer.id == customer_key, Customer.tenant_id == tenant_id
+                        Customer.id == customer_key, owned_by(Customer, tenant_id)
                     )
                 )
             ).scalar_one_or_none()

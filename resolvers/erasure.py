@@ -8,8 +8,8 @@ so erasing twice is harmless and reveals nothing.
 
 from __future__ import annotations
 
-from authz.writes import require_writer
-from basics.errors import Forbidden, NotFound
+from authz.kernel import require, require_writer
+from basics.errors import NotFound
 from basics.ids import decode_id
 from basics.principal import PrincipalKind
 from privacy.erasure import erase_customer as erase
@@ -22,14 +22,9 @@ from store.engine import write_transaction
 
 def _require_reader(ctx: RequestContext, field: str) -> str:
     """The caller's tenant id, if its roles may call ``Query.<field>``; otherwise ``FORBIDDEN``."""
-    principal = ctx.principal
-    if (
-        principal.kind is not PrincipalKind.STAFF
-        or principal.tenant_id is None
-        or not ctx.decisions.allows(f"Query.{field}", "read", "public")
-    ):
-        raise Forbidden(f"not allowed to read {field}", path=[field])
-    return principal.tenant_id
+    return require(
+        ctx.principal, ctx.decisions, f"Query.{field}", kind=PrincipalKind.STAFF
+    ).tenant_id
 
 
 async def preview_erasure(ctx: RequestContext, customer_id: str) -> ErasurePlan:

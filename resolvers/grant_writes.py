@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from authz import grants
-from authz.writes import require_writer
-from basics.errors import Forbidden
+from authz.kernel import require, require_writer
+from basics.principal import PrincipalKind
 from resolvers.context import RequestContext
 from store.engine import write_transaction
 
@@ -40,7 +40,6 @@ async def revoke_partner_field(ctx: RequestContext, role: str, field: str) -> in
 
 
 async def list_tenant_grants(ctx: RequestContext) -> list[grants.Grant]:
-    if ctx.principal.tenant_id is None:
-        raise Forbidden("only a tenant's own administrators see its grants")
+    caller = require(ctx.principal, ctx.decisions, "Query.partnerGrants", kind=PrincipalKind.STAFF)
     async with ctx.sessions() as session:
-        return await grants.tenant_grants(session, ctx.principal.tenant_id)
+        return await grants.tenant_grants(session, caller.tenant_id)

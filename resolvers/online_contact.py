@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authz.kernel import owned_by
 from resolvers import validation
 from resolvers.booking_writes import MAX_NOTES_LENGTH
 from store.models import CreatedVia, Customer, Vehicle
@@ -63,7 +64,7 @@ async def customer_for(tx: AsyncSession, tenant_id: str, contact: Contact) -> tu
         await tx.execute(
             select(Customer)
             .where(
-                Customer.tenant_id == tenant_id,
+                owned_by(Customer, tenant_id),
                 Customer.restricted_at.is_(None),
                 or_(Customer.email == contact.email, Customer.phone == contact.phone),
             )
@@ -101,7 +102,7 @@ async def vehicle_for(
             await tx.execute(
                 select(Vehicle)
                 .where(
-                    Vehicle.tenant_id == tenant_id,
+                    owned_by(Vehicle, tenant_id),
                     Vehicle.owner_id == customer.id,
                     or_(*matches),
                 )

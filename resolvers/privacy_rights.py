@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authz.writes import require_writer
-from basics.errors import BadUserInput, Conflict, Forbidden, NotFound
+from authz.kernel import require, require_writer, row_in_reach
+from basics.errors import BadUserInput, Conflict, NotFound
 from basics.ids import decode_any, decode_id, encode_id
 from basics.principal import PrincipalKind
 from privacy import access, requests, restriction
@@ -35,12 +35,9 @@ AUDIT_ORDER = SortKey(AuditEvent.occurred_at, AuditEvent.id, is_datetime=True)
 
 
 def _require_subject(ctx: RequestContext, operation: str) -> str:
-    principal = ctx.principal
-    if principal.kind is not PrincipalKind.SUBJECT or not principal.email:
-        raise Forbidden(f"only a data subject may run {operation}")
-    if not ctx.decisions.allows(f"Mutation.{operation}", "write", "public"):
-        raise Forbidden(f"not allowed to run {operation}")
-    return principal.email
+    return require(
+        ctx.principal, ctx.decisions, f"Mutation.{operation}", kind=PrincipalKind.SUBJECT
+    ).email
 
 
 async def _subject_customers(
@@ -67,9 +64,7 @@ class ControllerView:
 
 
 async def my_data(ctx: RequestContext, tenant_slug: str | None) -> list[ControllerView]:
-    email = ctx.principal.email
-    if ctx.principal.kind is not PrincipalKind.SUBJECT or email is None:
-        raise Forbidden("only a data subject has myData")
+    email = require(ctx.principal, ctx.decisions, "Query.myData", kind=PrincipalKind.SUBJECT).email
     async with ctx.sessions() as session:
         customers = await _subject_customers(session, email, tenant_slug)
     return [ControllerView(tenant_id=c.tenant_id, customer=c) for c in customers]
@@ -138,14 +133,7 @@ async def export_subject_data(ctx: RequestContext, customer_gid: str, fmt: str) 
 
 
 async def _tenant_customer(tx: AsyncSession, tenant_id: str, key: str, field: str) -> Customer:
-    customer = (
-        await tx.execute(
-            select(Customer).where(Customer.id == key, Customer.tenant_id == tenant_id)
-        )
-    ).scalar_one_or_none()
-    if customer is None:
-        raise NotFound("Customer not found", field=field)
-    return customer
+    return await row_in_reach(tx, Customer, key, tenant_id, field=field)
 
 
 # --- requests -----------------------------------------------------------------
@@ -230,16 +218,7 @@ async def object_to_processing(
 
 async def _admin_request(tx: AsyncSession, tenant_id: str, global_id: str) -> PrivacyRequest:
     key = decode_id("id", global_id, "PrivacyRequest")
-    request = (
-        await tx.execute(
-            select(PrivacyRequest).where(
-                PrivacyRequest.id == key, PrivacyRequest.tenant_id == tenant_id
-            )
-        )
-    ).scalar_one_or_none()
-    if request is None:
-        raise NotFound("PrivacyRequest not found", field="id")
-    return request
+    return await row_in_reach(tx, PrivacyRequest, key, tenant_id)
 
 
 async def _carry_out_erasure(

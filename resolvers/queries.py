@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
+from authz.kernel import may_read
 from basics.errors import NotFound
 from basics.ids import decode_id
 from basics.principal import PrincipalKind, Relation
@@ -143,7 +144,7 @@ def customers_statement(ctx: RequestContext, search: str | None) -> Select[Custo
 def _may_search(ctx: RequestContext, type_name: str, field_name: str) -> bool:
     """Whether the caller may read the field on the rows a search returns."""
     relation = Relation.SELF if ctx.principal.kind is PrincipalKind.SUBJECT else Relation.TENANT
-    return ctx.decisions.allows_field(type_name, field_name, relation)
+    return may_read(ctx.decisions, type_name, field_name, relation)
 
 
 async def list_vehicles(

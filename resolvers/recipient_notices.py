@@ -11,33 +11,29 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from basics.errors import BadUserInput, Forbidden
+from authz.kernel import owned_by, require
+from basics.errors import BadUserInput
 from basics.ids import decode_id
+from basics.principal import PrincipalKind
 from resolvers.context import RequestContext
 from store.engine import write_transaction
 from store.models import RecipientNotice
 from store.types import utcnow
 
 
-def _api_key(ctx: RequestContext, coordinate: str, action: str) -> tuple[str, str]:
+def _api_key(ctx: RequestContext, coordinate: str) -> tuple[str, str]:
     """The caller's (API key id, tenant id); only a partner key may use these fields."""
-    principal = ctx.principal
-    if (
-        not ctx.decisions.allows(coordinate, action, "public")
-        or principal.api_key_id is None
-        or principal.tenant_id is None
-    ):
-        raise Forbidden(f"only a partner API key may use {coordinate}")
-    return principal.api_key_id, principal.tenant_id
+    caller = require(ctx.principal, ctx.decisions, coordinate, kind=PrincipalKind.PARTNER)
+    return caller.api_key_id, caller.tenant_id
 
 
 async def unacknowledged(ctx: RequestContext, first: int | None) -> list[RecipientNotice]:
-    key_id, tenant_id = _api_key(ctx, "Query.recipientNotices", "read")
+    key_id, tenant_id = _api_key(ctx, "Query.recipientNotices")
     rows = await ctx.session.execute(
         select(RecipientNotice)
         .where(
             RecipientNotice.api_key_id == key_id,
-            RecipientNotice.tenant_id == tenant_id,
+            owned_by(RecipientNotice, tenant_id),
             RecipientNotice.delivered_at.is_(None),
         )
         .order_by(RecipientNotice.created_at, RecipientNotice.id)
@@ -52,7 +48,7 @@ async def acknowledge(ctx: RequestContext, ids: Sequence[str]) -> list[Recipient
     Acknowledging twice is harmless. An id that is not the caller's is simply
     not in the answer, exactly like an id that never existed.
     """
-    key_id, tenant_id = _api_key(ctx, "Mutation.acknowledgeRecipientNotices", "write")
+    key_id, tenant_id = _api_key(ctx, "Mutation.acknowledgeRecipientNotices")
     if len(ids) > ctx.settings.max_page_size:
         raise BadUserInput("ids", f"must hold at most {ctx.settings.max_page_size} ids")
     keys = sorted({decode_id("ids", given, "RecipientNotice") for given in ids})
@@ -67,7 +63,7 @@ async def acknowledge(ctx: RequestContext, ids: Sequence[str]) -> list[Recipient
                     .where(
                         RecipientNotice.id.in_(keys),
                         RecipientNotice.api_key_id == key_id,
-                        RecipientNotice.tenant_id == tenant_id,
+                        owned_by(RecipientNotice, tenant_id),
                     )
                     .order_by(RecipientNotice.created_at, RecipientNotice.id)
                 )

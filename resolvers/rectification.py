@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from authz.writes import require_writer
-from basics.errors import BadUserInput, Forbidden, NotFound
+from authz.kernel import require, require_writer, row_in_reach
+from basics.errors import BadUserInput, NotFound
 from basics.ids import decode_id
 from basics.principal import PrincipalKind
 from privacy import codes
@@ -25,7 +25,6 @@ from privacy.flush import engine_of, flush_erased_pages
 from resolvers.address_limits import code_limit, limit_by_address
 from resolvers.context import RequestContext
 from resolvers.customer_writes import customer_fields, require_contact
-from resolvers.subject_login import require_allowed
 from store.engine import write_transaction
 from store.models import Customer, Tenant
 
@@ -39,11 +38,9 @@ class Rectified:
 
 def _subject_email(ctx: RequestContext, mutation: str) -> str:
     """The verified email of the calling data subject; anyone else is FORBIDDEN."""
-    require_allowed(ctx, mutation)
-    principal = ctx.principal
-    if principal.kind is not PrincipalKind.SUBJECT or not principal.email:
-        raise Forbidden(f"only a signed-in data subject may run {mutation}", path=[mutation])
-    return principal.email
+    return require(
+        ctx.principal, ctx.decisions, f"Mutation.{mutation}", kind=PrincipalKind.SUBJECT
+    ).email
 
 
 def _validated(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -138,15 +135,7 @@ async def rectify_customer(
     key = decode_id("id", global_id, "Customer")
     fields = _validated(values)
     async with write_transaction(ctx.sessions) as tx:
-        customer = (
-            await tx.execute(
-                select(Customer)
-                .where(Customer.id == key, Customer.tenant_id == tenant_id)
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
-        if customer is None:
-            raise NotFound("Customer not found", field="id")
+        customer = await row_in_reach(tx, Customer, key, tenant_id, lock=True)
         await rules.ensure_not_restricted(tx, [customer])
         require_contact(
             fields.get("email", customer.email), fields.get("phone", customer.phone), "input"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from authz.writes import require_writer
+from authz.kernel import owned_by, require_writer
 from basics.errors import NotFound
 from basics.ids import decode_id
 from privacy import staff_notes
@@ -32,7 +32,7 @@ async def withhold_staff_note(ctx: RequestContext, booking_gid: str, reason: str
         booking = (
             await tx.execute(
                 select(Booking)
-                .where(Booking.id == key, Booking.tenant_id == tenant_id)
+                .where(Booking.id == key, owned_by(Booking, tenant_id))
                 .with_for_update()
             )
         ).scalar_one_or_none()

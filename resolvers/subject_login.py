@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 
 import jwt
 
-from basics.errors import BadUserInput, Forbidden, Unauthenticated
+from authz.kernel import require
+from basics.errors import BadUserInput, Unauthenticated
 from identity.tokens import subject_token
 from privacy import codes, outbox
 from resolvers import validation
@@ -36,8 +37,7 @@ INVALID_CODE_MESSAGE = "the email and code do not match a valid one-time code"
 
 def require_allowed(ctx: RequestContext, mutation: str) -> None:
     """The write decision again where the work happens (the static check made it first)."""
-    if not ctx.decisions.allows(f"Mutation.{mutation}", "write", "public"):
-        raise Forbidden(f"not allowed to run {mutation}", path=[mutation])
+    require(ctx.principal, ctx.decisions, f"Mutation.{mutation}")
 
 
 async def request_login(ctx: RequestContext, email: str) -> None:

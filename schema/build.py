@@ -64,7 +64,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # Last: it runs only when the static check and the limits let the operation through.
         CompiledReads,
     ]
-    if settings.is_production:
+    if settings.is_production and settings.introspection == "off":
+        # Refused at validation already; with "principal", the field guard
+        # lets signed-in callers introspect their own schema.
         extensions.append(DisableIntrospection)
     return Schema(
         query=Query,

@@ -24,15 +24,26 @@ from graphql import (
     ExecutionResult,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLInterfaceType,
     OperationDefinitionNode,
     OperationType,
 )
 from strawberry.extensions import SchemaExtension
 
+from authz.introspection import visible_schema
+from authz.kernel import (
+    INTROSPECTION_FIELDS,
+    ROOT_TYPES,
+    TYPENAME,
+    may_introspect,
+    may_read,
+    may_select,
+    note_partner_read,
+    row_relation,
+)
 from authz.operation_check import Denial, OperationTooComplex, denied_fields
-from authz.relations import possible_relations, relation_of, subject_of
 from basics.errors import BadUserInput, Forbidden
-from basics.principal import ROOT_RELATION, DenialStyle
+from basics.principal import DenialStyle
 from privacy.recipients import record_partner_reads
 from resolvers.context import RequestContext
 from schema.caches import cached_static_check
@@ -40,7 +51,8 @@ from store.models import Base
 
 security_log = logging.getLogger("tenantgraph.security")
 
-ROOT_TYPES = ("Query", "Mutation")
+# Introspection types whose answers depend on the whole schema, not only their object.
+INTROSPECTION_TYPES = frozenset({"__Type"})
 # Marks a row whose relation has not been computed yet in this request.
 _UNKNOWN: Any = object()
 
@@ -60,29 +72,28 @@ def _operation(
     return None, fragments
 
 
+def introspected(_next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+    """``possibleTypes`` from the caller's own schema, not from the full one."""
+    if info.field_name == "possibleTypes" and isinstance(root, GraphQLInterfaceType):
+        context: RequestContext = info.context
+        visible = visible_schema(info.schema, context.principal, context.decisions)
+        return visible.get_possible_types(root)
+    return _next(root, info, *args, **kwargs)
+
+
 def forbidden_error(denials: list[Denial]) -> GraphQLError:
     paths = [d.path for d in denials]
+    if any(d.coordinate in INTROSPECTION_FIELDS for d in denials):
+        return Forbidden(
+            "introspection is not available to this caller: " + ", ".join(paths),
+            deniedPaths=paths,
+        )
     return Forbidden(
         f"not allowed to {'write' if any(d.action == 'write' for d in denials) else 'read'}: "
         + ", ".join(paths),
         deniedPaths=paths,
         deniedFields=sorted({d.coordinate for d in denials}),
     )
-
-
-# Fields of a person's rows that carry nothing about the person.
-_NOT_PERSONAL_FIELDS = frozenset({"id", "tenant", "service"})
-
-
-def _note_partner_read(
-    reads: dict[str, set[str]], row: Base, coordinate: str, field_name: str
-) -> None:
-    """Remember which personal field of which customer a partner is being sent."""
-    if field_name in _NOT_PERSONAL_FIELDS:
-        return
-    customer_id = subject_of(row)
-    if customer_id is not None:
-        reads.setdefault(customer_id, set()).add(coordinate)
 
 
 def _static_key(
@@ -149,11 +160,15 @@ class FieldGuard(SchemaExtension):
         decisions = context.decisions
         principal = context.principal
 
+        introspection = may_introspect(
+            principal,
+            production=context.settings.is_production,
+            introspection=context.settings.introspection,
+        )
+
         def allowed(coordinate: str, action: str, type_name: str) -> bool:
-            if action == "write" or type_name in ROOT_TYPES:
-                return decisions.allows(coordinate, action, ROOT_RELATION)
-            return decisions.allows_any(
-                coordinate, action, possible_relations(principal, type_name)
+            return may_select(
+                principal, decisions, coordinate, action, type_name, introspection=introspection
             )
 
         try:
@@ -175,11 +190,31 @@ class FieldGuard(SchemaExtension):
             if not field_name.startswith("__"):
                 self._check_row_field(root, info, field_name)
         elif root is None and info.parent_type.name in ROOT_TYPES:
-            context: RequestContext = info.context
-            action = "write" if info.parent_type.name == "Mutation" else "read"
-            coordinate = f"{info.parent_type.name}.{info.field_name}"
-            if not context.decisions.allows(coordinate, action, ROOT_RELATION):
-                raise Forbidden(f"not allowed to {action} {coordinate}")
+            return self._root_field(_next, root, info, *args, **kwargs)
+        elif info.parent_type.name in INTROSPECTION_TYPES:
+            return introspected(_next, root, info, *args, **kwargs)
+        return _next(root, info, *args, **kwargs)
+
+    def _root_field(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        """A root field, decided again as the static check did; introspection per caller."""
+        context: RequestContext = info.context
+        name: str = info.field_name
+        if name == TYPENAME:
+            return _next(root, info, *args, **kwargs)
+        if name in INTROSPECTION_FIELDS:
+            # The static check refused callers who may not introspect; this one
+            # sees the schema of its own roles.
+            visible = visible_schema(info.schema, context.principal, context.decisions)
+            if name == "__schema":
+                return visible
+            return visible.get_type(kwargs.get("name", ""))
+        action = "write" if info.parent_type.name == "Mutation" else "read"
+        coordinate = f"{info.parent_type.name}.{name}"
+        parent: str = info.parent_type.name
+        if not may_select(context.principal, context.decisions, coordinate, action, parent):
+            raise Forbidden(f"not allowed to {action} {coordinate}")
         return _next(root, info, *args, **kwargs)
 
     def _check_row_field(self, root: Base, info: Any, field_name: str) -> None:
@@ -189,7 +224,7 @@ class FieldGuard(SchemaExtension):
         key = id(root)
         relation = relations.get(key, _UNKNOWN)
         if relation is _UNKNOWN:
-            relation = relation_of(root, context.principal, context.own_customer_ids)
+            relation = row_relation(root, context.principal, context.own_customer_ids)
             if relation is None and getattr(root, "id", None) in context.created_for_caller:
                 relation = "self"
             relations[key] = relation
@@ -203,7 +238,7 @@ class FieldGuard(SchemaExtension):
             )
             raise Forbidden("not allowed to read this object")
         type_name: str = info.parent_type.name
-        if not context.decisions.allows_field(type_name, field_name, relation):
+        if not may_read(context.decisions, type_name, field_name, relation):
             raise Forbidden(f"not allowed to read {type_name}.{field_name}")
         if context.partner_reads is not None:
-            _note_partner_read(context.partner_reads, root, f"{type_name}.{field_name}", field_name)
+            note_partner_read(context.partner_reads, root, f"{type_name}.{field_name}", field_name)

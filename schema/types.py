@@ -13,6 +13,8 @@ from typing import Any
 import strawberry
 from strawberry import Parent
 
+from authz.grants import grantable_fields
+from authz.introspection import permissions
 from basics.ids import encode_id
 from schema.context import Info
 from schema.enums import (
@@ -313,9 +315,32 @@ class Document(Node):
         return await info.context.loaders.by_id(models.Customer).load(root.customer_id)  # type: ignore[return-value]
 
 
+@strawberry.type(description="What the caller may use, from the same decisions as every door.")
+class Permissions:
+    read: list[str] = strawberry.field(
+        description="Every field the caller may read, as Type.field (root fields included)."
+    )
+    write: list[str] = strawberry.field(
+        description="Every mutation the caller may run and input field it may set."
+    )
+    grantable: list[str] = strawberry.field(
+        description="For a partner key: fields it may not read yet that its tenant's "
+        "administrator could grant it, within the platform ceiling; empty for others."
+    )
+
+
 @strawberry.type(description="Who is calling, as the service sees it.")
 class Viewer:
     kind: str
     roles: list[str]
     email: str | None = strawberry.field(description="Set for a data subject only.")
     tenant: Tenant | None
+
+    @strawberry.field(description="The fields this caller may read and write, and may be granted.")
+    def permissions(self, info: Info) -> Permissions:
+        context = info.context
+        ceiling = [(g.role, g.field) for g in grantable_fields(context.authorizer)]
+        read, write, grantable = permissions(
+            info.schema._schema, context.principal, context.decisions, ceiling
+        )
+        return Permissions(read=read, write=write, grantable=grantable)

@@ -136,14 +136,17 @@ def cmd_apikey(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _revoke_api_key(args: argparse.Namespace, settings: Settings) -> None:
+    from authz.kernel import owned_by
     from identity.apikeys import revoke_api_key
+    from store.models import ApiKey
 
     prefix = args.key.removeprefix("tgk_").split("_", 1)[0]
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> bool:
         tenant = await _tenant(sessions, args.tenant)
         async with write_transaction(sessions) as tx:
-            return await revoke_api_key(tx, tenant=tenant, prefix=prefix)
+            within = owned_by(ApiKey, tenant.id)
+            return await revoke_api_key(tx, tenant=tenant, within=within, prefix=prefix)
 
     if not _with_sessions(settings, work):
         raise CommandError(f"no live key with prefix {prefix!r} in {args.tenant!r}")
@@ -151,12 +154,14 @@ def _revoke_api_key(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _list_api_keys(args: argparse.Namespace, settings: Settings) -> None:
+    from authz.kernel import owned_by
     from identity.apikeys import list_api_keys
+    from store.models import ApiKey
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[Any]:
         tenant = await _tenant(sessions, args.tenant)
         async with sessions() as session:
-            return await list_api_keys(session, tenant=tenant)
+            return await list_api_keys(session, within=owned_by(ApiKey, tenant.id))
 
     print(f"{'prefix':<13} {'role':<20} {'created':<20} {'last used':<20} {'revoked':<8} name")
     for key in _with_sessions(settings, work):
@@ -385,9 +390,17 @@ def _add_schema_and_policy_commands(commands: _Commands[argparse.ArgumentParser]
     explain = policy_commands.add_parser("explain", help="the decision and the line that made it")
     explain.add_argument("--role", required=True)
     explain.add_argument("--tenant", help="tenant slug (its grants apply); default: platform")
-    explain.add_argument("--action", default=Action.READ, choices=[a.value for a in Action])
+    explain.add_argument(
+        "--action",
+        default=Action.READ,
+        choices=[*(a.value for a in Action), "grant", "hold", "add", "serve"],
+        help="read/write a field; grant: the ceiling; hold/add/serve: row rules (rows:...)",
+    )
     explain.add_argument("--relation", choices=[r.value for r in Relation])
-    explain.add_argument("coordinate", help="Type.field, e.g. Customer.email")
+    explain.add_argument(
+        "coordinate",
+        help="Type.field, e.g. Customer.email; or a row rule, e.g. rows:Document.kind.INVOICE",
+    )
     policy.set_defaults(handler=cmd_policy)
 
 

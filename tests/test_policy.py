@@ -148,3 +148,41 @@ def test_policy_explain_prints_the_deciding_line() -> None:
         allowed.stdout.startswith("ALLOW")
         and "tenant_admin, *, Customer.*, read, tenant, allow" in allowed.stdout
     )
+
+
+def test_row_rules_are_policy_lines_explained_like_fields() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "policy",
+            "explain",
+            "--role",
+            "partner_accounting",
+            "--action",
+            "hold",
+            "--relation",
+            "tenant",
+            "rows:Document.kind.INVOICE",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"TENANTGRAPH_SECRET_KEY": "x" * 40, "PATH": "/usr/bin:/bin"},
+    )
+    assert result.stdout.startswith("ALLOW")
+    assert "rows:Document.kind.INVOICE, hold, tenant, allow" in result.stdout
+    matrix = render_matrix(AUTHORIZER, SCHEMA)
+    assert "| inspector | INSPECTION_REPORT, OTHER | INSPECTION_REPORT | — | — |" in matrix
+
+
+def test_a_tenant_cannot_widen_row_rules() -> None:
+    """Database lines may only allow reads of fields: a row rule there is ignored."""
+    authorizer = Authorizer()
+    for line in (
+        ["partner_reminders", "t1", "rows:Document.kind.*", "hold", "tenant", "allow"],
+        ["staff", "t1", "rows:Document.retained", "hold", "tenant", "allow"],
+        ["partner_accounting", "t1", "rows:Purpose.marketing", "serve", "tenant", "allow"],
+    ):
+        assert not authorizer._admissible(line)
