@@ -24,6 +24,7 @@ from schema.build import build_schema
 from server.caller import principal_of
 from server.guards import is_multipart
 from server.ide import GRAPHIQL_CSP
+from server.json_body import encode_body
 from server.media import (
     content_type,
     error_body,
@@ -94,6 +95,10 @@ class TenantGraphQL(GraphQL[RequestContext, None]):
         sub_response.media_type = response_media_type(request)
         return body  # type: ignore[return-value]
 
+    def encode_json(self, data: object) -> str:
+        """Compiled answers (``RawJSON``) go into the body as the database wrote them."""
+        return encode_body(data)
+
     def create_response(
         self,
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
@@ -157,9 +162,11 @@ class TenantGraphQL(GraphQL[RequestContext, None]):
         return data
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
-        return await make_context(
+        context = await make_context(
             self.services, request, response, principal_of(request), request.state.request_id
         )
+        context.raw_json = True
+        return context
 
 
 class GraphQLEndpoint:

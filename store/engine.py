@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from store import sql_functions
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 WRITE_OPTION = "tenantgraph_write"
 # Older than this, a pooled connection is closed instead of reused (a firewall
@@ -65,6 +67,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Erased values must not survive in free pages.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        sql_functions.register(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
