@@ -21,6 +21,7 @@ from strawberry.types import ExecutionResult
 from resolvers.context import RequestContext
 from resolvers.validation import has_unsafe_characters
 from schema.build import build_schema
+from schema.extensions import mask_uncoded
 from server.caller import principal_of
 from server.guards import is_multipart
 from server.ide import GRAPHIQL_CSP
@@ -87,6 +88,8 @@ class TenantGraphQL(GraphQL[RequestContext, None]):
 
     async def process_result(self, request: Any, result: Any) -> GraphQLHTTPResponse:
         """The result shaped for the negotiated media type; the status goes with it."""
+        if result.errors:
+            result.errors = mask_uncoded(result.errors, request.state.request_id)
         processed = dict(await super().process_result(request, result))
         body, status = shape_result(response_media_type(request), processed)
         sub_response = request.state.sub_response
