@@ -46,7 +46,7 @@ def _schema_of(app: object) -> strawberry.Schema:
 
 async def test_an_error_from_an_extension_hook_is_masked(backend: Backend, world: World) -> None:
     app = create_app(backend.settings, engine=backend.engine)
-    _schema_of(app).extensions = [*_schema_of(app).extensions, FailingHook]
+    _schema_of(app).extensions = (*_schema_of(app).extensions, FailingHook)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as http:
