@@ -18,51 +18,19 @@ time, so it is refused every time with errors of its own.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from graphql import DocumentNode, GraphQLError, specified_rules, validate
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from basics.lru import LRU
+
 V = TypeVar("V")
 
-DEFAULT_ENTRIES = 1000
 _STANDARD_RULES = frozenset(specified_rules)
-
-
-@dataclass
-class LRU(Generic[V]):
-    """A bounded mapping that forgets the least recently used entry first."""
-
-    maxsize: int = DEFAULT_ENTRIES
-    hits: int = 0
-    misses: int = 0
-    _entries: OrderedDict[Hashable, V] = field(default_factory=OrderedDict)
-
-    def get(self, key: Hashable) -> V | None:
-        found = self._entries.get(key)
-        if found is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self._entries.move_to_end(key)
-        return found
-
-    def put(self, key: Hashable, value: V) -> None:
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.maxsize:
-            self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 @dataclass
