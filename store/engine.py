@@ -80,6 +80,24 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for a request's reads (``SerialReader``), which never write.
+
+    On PostgreSQL they run without a transaction: under READ COMMITTED, the
+    default, each statement takes its own snapshot inside a transaction too,
+    so the ``BEGIN`` and ``ROLLBACK`` around a request's reads changed nothing
+    but cost two round trips per request. SQLite keeps its read transaction,
+    which holds one snapshot for the whole request and costs no round trip.
+    """
+    if engine.dialect.name != "postgresql":
+        return create_sessionmaker(engine)
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
 @asynccontextmanager
 async def write_transaction(
     sessions: async_sessionmaker[AsyncSession],
@@ -120,28 +138,41 @@ class SerialReader:
 
     GraphQL resolves sibling fields and DataLoader batches concurrently, while
     an ``AsyncSession`` runs one statement at a time; the lock queues them.
+    Given a session factory instead of a session, the session is opened by the
+    first statement, so a request that reads nothing opens and closes none.
     """
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, session: AsyncSession | async_sessionmaker[AsyncSession]) -> None:
+        if isinstance(session, AsyncSession):
+            self._session: AsyncSession | None = session
+            self._factory: async_sessionmaker[AsyncSession] | None = None
+        else:
+            self._session, self._factory = None, session
         self._lock = asyncio.Lock()
         self._used = False
 
+    def _opened(self) -> AsyncSession:
+        if self._session is None:
+            assert self._factory is not None
+            self._session = self._factory()
+        return self._session
+
     async def execute(self, statement: Executable) -> Result[Any]:
         async with self._lock:
+            session = self._opened()
             if self._used:
-                return await self._session.execute(statement)
+                return await session.execute(statement)
             self._used = True
             try:
-                return await self._session.execute(statement)
+                return await session.execute(statement)
             except DBAPIError as exc:
                 # The pooled connection had died (the pool no longer pings
                 # before handing one out). Nothing was read yet, so the first
                 # statement can run again on a fresh connection.
                 if not exc.connection_invalidated:
                     raise
-                await self._session.rollback()
-                return await self._session.execute(statement)
+                await session.rollback()
+                return await session.execute(statement)
 
     async def scalar_json(self, statement: Executable) -> Any:
         """The single value of ``statement``'s single row (a compiled read's JSON)."""
@@ -149,7 +180,9 @@ class SerialReader:
 
     async def rollback(self) -> None:
         async with self._lock:
-            await self._session.rollback()
+            if self._session is not None:
+                await self._session.rollback()
 
     async def close(self) -> None:
-        await self._session.close()
+        if self._session is not None:
+            await self._session.close()
