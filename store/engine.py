@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, Executable, Result, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -138,51 +139,72 @@ class SerialReader:
 
     GraphQL resolves sibling fields and DataLoader batches concurrently, while
     an ``AsyncSession`` runs one statement at a time; the lock queues them.
-    Given a session factory instead of a session, the session is opened by the
-    first statement, so a request that reads nothing opens and closes none.
+
+    Given a session factory instead of a session, the reader opens one pooled
+    connection at its first statement (a request that reads nothing opens
+    none) and an ORM session on that connection only when a statement needs
+    one: a compiled read's single JSON value (``scalar_json``) runs on the
+    connection itself, without the session's bookkeeping.
     """
 
-    def __init__(self, session: AsyncSession | async_sessionmaker[AsyncSession]) -> None:
-        if isinstance(session, AsyncSession):
-            self._session: AsyncSession | None = session
-            self._factory: async_sessionmaker[AsyncSession] | None = None
+    def __init__(self, source: AsyncSession | async_sessionmaker[AsyncSession]) -> None:
+        self._session: AsyncSession | None = None
+        self._factory: async_sessionmaker[AsyncSession] | None = None
+        if isinstance(source, AsyncSession):
+            self._session = source
         else:
-            self._session, self._factory = None, session
+            self._factory = source
+        self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
         self._used = False
 
-    def _opened(self) -> AsyncSession:
+    async def _run(self, statement: Executable, *, core: bool) -> Result[Any]:
+        if self._factory is None:
+            assert self._session is not None
+            return await self._session.execute(statement)
+        if self._connection is None:
+            engine = self._factory.kw["bind"]
+            assert isinstance(engine, AsyncEngine)
+            self._connection = await engine.connect()
+        if core:
+            return await self._connection.execute(statement)
         if self._session is None:
-            assert self._factory is not None
-            self._session = self._factory()
-        return self._session
+            self._session = self._factory(bind=self._connection)
+        return await self._session.execute(statement)
 
-    async def execute(self, statement: Executable) -> Result[Any]:
+    async def execute(self, statement: Executable, *, core: bool = False) -> Result[Any]:
+        """Run ``statement`` (``core``: a Core statement whose rows need no ORM)."""
         async with self._lock:
-            session = self._opened()
             if self._used:
-                return await session.execute(statement)
+                return await self._run(statement, core=core)
             self._used = True
             try:
-                return await session.execute(statement)
+                return await self._run(statement, core=core)
             except DBAPIError as exc:
                 # The pooled connection had died (the pool no longer pings
                 # before handing one out). Nothing was read yet, so the first
                 # statement can run again on a fresh connection.
                 if not exc.connection_invalidated:
                     raise
-                await session.rollback()
-                return await session.execute(statement)
+                await self._rollback()
+                return await self._run(statement, core=core)
 
     async def scalar_json(self, statement: Executable) -> Any:
         """The single value of ``statement``'s single row (a compiled read's JSON)."""
-        return (await self.execute(statement)).scalar_one_or_none()
+        return (await self.execute(statement, core=True)).scalar_one_or_none()
+
+    async def _rollback(self) -> None:
+        if self._session is not None:
+            await self._session.rollback()
+        if self._connection is not None and self._connection.in_transaction():
+            await self._connection.rollback()
 
     async def rollback(self) -> None:
         async with self._lock:
-            if self._session is not None:
-                await self._session.rollback()
+            await self._rollback()
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+        if self._connection is not None:
+            await self._connection.close()
