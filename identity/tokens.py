@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import jwt
 
 from basics.errors import Unauthenticated
+from basics.lru import LRU
 from basics.principal import (
     PARTNER_ROLES,
     PLATFORM_ROLE,
@@ -22,6 +25,7 @@ from store.types import utcnow
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+VERIFIED_TOKENS = 4096
 
 
 def issue_token(settings: Settings, claims: dict[str, Any], lifetime: timedelta) -> str:
@@ -64,8 +68,46 @@ def platform_token(settings: Settings, *, subject: str = "platform") -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """A token whose signature, issuer, audience and claims were checked once.
+
+    Only the times are kept to check again: they are all that changes.
+    """
+
+    principal: Principal
+    expires: int
+    issued: int
+    not_before: int | None
+
+
+# Keyed by (token, key, issuer, audience, denial style): a token verified under
+# another key, issuer or audience is verified afresh, so a changed key never
+# lets an old token through, and a token signed with another key never enters.
+VERIFIED: LRU[_Verified] = LRU(maxsize=VERIFIED_TOKENS)
+
+
 def principal_from_token(settings: Settings, token: str, denial_style: DenialStyle) -> Principal:
-    """Verify signature, issuer, audience and expiry, then map the claims to a principal."""
+    """Verify signature, issuer, audience and expiry, then map the claims to a principal.
+
+    The signature is verified once per token (a bounded cache of verified
+    tokens); the key is looked up and the expiry and not-before times are
+    checked on every request, so a cached token stops working when it expires.
+    """
+    key = (token, settings.signing_key(), settings.jwt_issuer, settings.jwt_audience, denial_style)
+    verified = VERIFIED.get(key)
+    if verified is None:
+        verified = _verify(settings, token, denial_style)
+        VERIFIED.put(key, verified)
+    now = time.time()
+    if verified.expires <= now:
+        raise Unauthenticated("token has expired")
+    if verified.issued > now or (verified.not_before is not None and verified.not_before > now):
+        raise Unauthenticated("token is not valid")
+    return verified.principal
+
+
+def _verify(settings: Settings, token: str, denial_style: DenialStyle) -> _Verified:
     try:
         claims = jwt.decode(
             token,
@@ -79,6 +121,18 @@ def principal_from_token(settings: Settings, token: str, denial_style: DenialSty
         raise Unauthenticated("token has expired") from None
     except jwt.InvalidTokenError:
         raise Unauthenticated("token is not valid") from None
+    not_before = claims.get("nbf")
+    return _Verified(
+        principal=_principal(claims, denial_style),
+        # PyJWT has checked that these are integers (or convert to them).
+        expires=int(claims["exp"]),
+        issued=int(claims["iat"]),
+        not_before=None if not_before is None else int(not_before),
+    )
+
+
+def _principal(claims: dict[str, Any], denial_style: DenialStyle) -> Principal:
+    """The principal the verified claims describe (or why they describe none)."""
     roles = claims.get("roles")
     subject = claims.get("sub")
     if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):

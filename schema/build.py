@@ -12,11 +12,13 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     SchemaExtension,
 )
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 
 from basics.settings import Settings
 from schema.caches import CachedParse, CachedValidation, DocumentCaches
 from schema.compiled_reads import CompiledReads
+from schema.extension_runner import CachedHooksRunner
 from schema.extensions import CloseSession, ErrorCodes
 from schema.guard import FieldGuard
 from schema.input_text import ArgumentTextCheck
@@ -43,6 +45,12 @@ class Schema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return None
+
+    def create_extensions_runner(
+        self, execution_context: Any, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """Strawberry's runner, finding each extension class's hooks once, not per request."""
+        return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:

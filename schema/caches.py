@@ -6,60 +6,31 @@ text (and whatever else the cached answer depends on), is bounded (least
 recently used entries go first) and counts its hits, so a key that never
 repeats shows up as a zero hit rate instead of passing unnoticed.
 
-What is not cached, on purpose: the operation limits. The depth and alias
-rules run on every request (only the standard GraphQL rules are cached), the
-token limit is part of the parse cache's key (a document over it never parses,
-so it is never stored), and the cost and directive limits, which need the
-variables, run in their own extension on every request.
+The operation limits are checked on every request, against what is cached:
+the depth, alias and directive counts and the cost plan of a document are
+measured once (``schema.limits``) and compared with the limits each time; the
+cost is finished with each request's variables. The token limit is part of the
+parse cache's key (a document over it never parses, so it is never stored).
+Validation remembers only a pass, of the standard rules and of the extra rules
+(introspection off) together: a document that fails is validated again each
+time, so it is refused every time with errors of its own.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from graphql import DocumentNode, GraphQLError, specified_rules, validate
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from basics.lru import LRU
+
 V = TypeVar("V")
 
-DEFAULT_ENTRIES = 1000
 _STANDARD_RULES = frozenset(specified_rules)
-
-
-@dataclass
-class LRU(Generic[V]):
-    """A bounded mapping that forgets the least recently used entry first."""
-
-    maxsize: int = DEFAULT_ENTRIES
-    hits: int = 0
-    misses: int = 0
-    _entries: OrderedDict[Hashable, V] = field(default_factory=OrderedDict)
-
-    def get(self, key: Hashable) -> V | None:
-        found = self._entries.get(key)
-        if found is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self._entries.move_to_end(key)
-        return found
-
-    def put(self, key: Hashable, value: V) -> None:
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.maxsize:
-            self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 @dataclass
@@ -73,12 +44,18 @@ class DocumentCaches:
     static_checks: LRU[Any] = field(default_factory=LRU)
     # Compiled read plans (``resolvers.compiled``), per document and decisions.
     plans: LRU[Any] = field(default_factory=LRU)
+    # What the operation limits measure (``schema.limits``), per document and limits.
+    measures: LRU[Any] = field(default_factory=LRU)
+    # Where the argument text check looks (``schema.input_text``), per document.
+    argument_texts: LRU[Any] = field(default_factory=LRU)
 
     def clear(self) -> None:
         self.documents.clear()
         self.valid.clear()
         self.static_checks.clear()
         self.plans.clear()
+        self.measures.clear()
+        self.argument_texts.clear()
 
 
 def caches_of(execution_context: Any) -> DocumentCaches | None:
@@ -106,27 +83,36 @@ class CachedParse(SchemaExtension):
 
 
 class CachedValidation(SchemaExtension):
-    """Run the standard rules once per document; limit rules on every request."""
+    """Validate a document once: a pass is remembered, a failure is not."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         caches = caches_of(context)
         document = context.graphql_document
-        if caches is None or document is None or context.pre_execution_errors is not None:
+        if (
+            caches is None
+            or document is None
+            or not context.query
+            or context.pre_execution_errors is not None
+        ):
             yield
             return
-        standard = tuple(r for r in context.validation_rules if r in _STANDARD_RULES)
-        limits = tuple(r for r in context.validation_rules if r not in _STANDARD_RULES)
+        rules = tuple(context.validation_rules)
+        # Every rule in force is part of the key: a pass under fewer rules
+        # says nothing about a request that brings more (introspection off).
+        key = (context.query, rules)
+        if caches.valid.get(key) is not None:
+            context.pre_execution_errors = []
+            yield
+            return
+        standard = tuple(r for r in rules if r in _STANDARD_RULES)
+        extra = tuple(r for r in rules if r not in _STANDARD_RULES)
         errors: list[GraphQLError] = (
-            validate(context.schema._schema, document, limits) if limits else []
+            validate(context.schema._schema, document, extra) if extra else []
         )
-        key = (context.query, standard)
-        if caches.valid.get(key) is None:
-            found = validate_document(context.schema._schema, document, standard)
-            if found:
-                errors.extend(found)
-            else:
-                caches.valid.put(key, True)
+        errors.extend(validate_document(context.schema._schema, document, standard))
+        if not errors:
+            caches.valid.put(key, True)
         context.pre_execution_errors = errors
         yield
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.http.parse_content_type import parse_content_type
@@ -23,7 +25,14 @@ PREFLIGHT_HEADERS = (
 
 def is_multipart(request: Request) -> bool:
     """As Strawberry will see it: parameters and surrounding space do not matter."""
-    content_type, _ = parse_content_type(request.headers.get("content-type", ""))
+    return _multipart(request.headers.get("content-type", ""))
+
+
+@functools.lru_cache(maxsize=64)
+def _multipart(header: str) -> bool:
+    """Parsed once per distinct header: a request asks up to three times, clients
+    send the same one or two values, and the bounded cache forgets odd ones."""
+    content_type, _ = parse_content_type(header)
     return content_type.strip().lower().startswith("multipart/")
 
 

@@ -15,7 +15,12 @@ from basics.principal import Principal, PrincipalKind
 from basics.settings import Settings
 from resolvers.context import RequestContext
 from server.principal_limits import PrincipalRateLimiter
-from store.engine import SerialReader, create_engine, create_sessionmaker
+from store.engine import (
+    SerialReader,
+    create_engine,
+    create_read_sessionmaker,
+    create_sessionmaker,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,8 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # For a request's reads only (``SerialReader``): see ``create_read_sessionmaker``.
+    read_sessions: async_sessionmaker[AsyncSession]
     authorizer: Authorizer
     limiter: PrincipalRateLimiter
 
@@ -37,6 +44,7 @@ def build_services(
         settings=settings,
         engine=engine,
         sessions=create_sessionmaker(engine),
+        read_sessions=create_read_sessionmaker(engine),
         authorizer=authorizer or Authorizer(),
         limiter=PrincipalRateLimiter(
             settings.principal_rate_limit, settings.principal_rate_window_seconds
@@ -64,7 +72,8 @@ async def make_context(
         principal=principal,
         settings=services.settings,
         sessions=services.sessions,
-        session=SerialReader(services.sessions()),
+        # Opened by the first read: a request that reads nothing opens none.
+        session=SerialReader(services.read_sessions),
         decisions=services.authorizer.decisions(principal.roles, principal.tenant_id),
         authorizer=services.authorizer,
         own_customer_ids=own_customer_ids,

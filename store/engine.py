@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, Executable, Result, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -83,6 +84,24 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for a request's reads (``SerialReader``), which never write.
+
+    On PostgreSQL they run without a transaction: under READ COMMITTED, the
+    default, each statement takes its own snapshot inside a transaction too,
+    so the ``BEGIN`` and ``ROLLBACK`` around a request's reads changed nothing
+    but cost two round trips per request. SQLite keeps its read transaction,
+    which holds one snapshot for the whole request and costs no round trip.
+    """
+    if engine.dialect.name != "postgresql":
+        return create_sessionmaker(engine)
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
 @asynccontextmanager
 async def write_transaction(
     sessions: async_sessionmaker[AsyncSession],
@@ -123,36 +142,72 @@ class SerialReader:
 
     GraphQL resolves sibling fields and DataLoader batches concurrently, while
     an ``AsyncSession`` runs one statement at a time; the lock queues them.
+
+    Given a session factory instead of a session, the reader opens one pooled
+    connection at its first statement (a request that reads nothing opens
+    none) and an ORM session on that connection only when a statement needs
+    one: a compiled read's single JSON value (``scalar_json``) runs on the
+    connection itself, without the session's bookkeeping.
     """
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, source: AsyncSession | async_sessionmaker[AsyncSession]) -> None:
+        self._session: AsyncSession | None = None
+        self._factory: async_sessionmaker[AsyncSession] | None = None
+        if isinstance(source, AsyncSession):
+            self._session = source
+        else:
+            self._factory = source
+        self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
         self._used = False
 
-    async def execute(self, statement: Executable) -> Result[Any]:
+    async def _run(self, statement: Executable, *, core: bool) -> Result[Any]:
+        if self._factory is None:
+            assert self._session is not None
+            return await self._session.execute(statement)
+        if self._connection is None:
+            engine = self._factory.kw["bind"]
+            assert isinstance(engine, AsyncEngine)
+            self._connection = await engine.connect()
+        if core:
+            return await self._connection.execute(statement)
+        if self._session is None:
+            self._session = self._factory(bind=self._connection)
+        return await self._session.execute(statement)
+
+    async def execute(self, statement: Executable, *, core: bool = False) -> Result[Any]:
+        """Run ``statement`` (``core``: a Core statement whose rows need no ORM)."""
         async with self._lock:
             if self._used:
-                return await self._session.execute(statement)
+                return await self._run(statement, core=core)
             self._used = True
             try:
-                return await self._session.execute(statement)
+                return await self._run(statement, core=core)
             except DBAPIError as exc:
                 # The pooled connection had died (the pool no longer pings
                 # before handing one out). Nothing was read yet, so the first
                 # statement can run again on a fresh connection.
                 if not exc.connection_invalidated:
                     raise
-                await self._session.rollback()
-                return await self._session.execute(statement)
+                await self._rollback()
+                return await self._run(statement, core=core)
 
     async def scalar_json(self, statement: Executable) -> Any:
         """The single value of ``statement``'s single row (a compiled read's JSON)."""
-        return (await self.execute(statement)).scalar_one_or_none()
+        return (await self.execute(statement, core=True)).scalar_one_or_none()
+
+    async def _rollback(self) -> None:
+        if self._session is not None:
+            await self._session.rollback()
+        if self._connection is not None and self._connection.in_transaction():
+            await self._connection.rollback()
 
     async def rollback(self) -> None:
         async with self._lock:
-            await self._session.rollback()
+            await self._rollback()
 
     async def close(self) -> None:
-        await self._session.close()
+        if self._session is not None:
+            await self._session.close()
+        if self._connection is not None:
+            await self._connection.close()

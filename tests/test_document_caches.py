@@ -123,3 +123,77 @@ async def test_an_invalid_document_is_refused_every_time(
         result = await gql(http, "{ viewer { nope } }", token=world.a.tokens["staff"])
         assert result.data is None and "nope" in result.errors[0]["message"]
     assert caches.valid.misses == misses + 2
+
+
+# The message each limit gives the first time, and every time after.
+OVER_LIMIT_MESSAGES = {
+    "depth": "is nested more than 4 levels deep (maximum depth)",
+    "alias": "uses 4 aliases; the limit is 3",
+    "directives": "uses 3 directives; the limit is 2",
+}
+
+
+@pytest.mark.parametrize("limit", sorted(OVER_LIMIT_MESSAGES))
+async def test_a_cached_document_over_a_limit_keeps_its_message(
+    strict: tuple[httpx.AsyncClient, DocumentCaches], world: World, limit: str
+) -> None:
+    http, caches = strict
+    caches.clear()
+    for _ in range(3):
+        result = await gql(http, OVER_LIMIT[limit], token=world.a.tokens["staff"])
+        assert result.codes == ["BAD_USER_INPUT"] and result.data is None
+        assert result.errors[0]["message"].endswith(OVER_LIMIT_MESSAGES[limit]), result.body
+    assert (caches.measures.hits, caches.measures.misses) == (2, 1)
+
+
+TWO_PAGES = (
+    "query($customers: Int, $bookings: Int) { customers(first: $customers) "
+    "{ edges { node { name } } } bookings(first: $bookings) { edges { node { id } } } }"
+)
+
+
+async def test_page_sizes_from_variables_are_counted_on_every_request(
+    strict: tuple[httpx.AsyncClient, DocumentCaches], world: World
+) -> None:
+    """The document passes, then the same text with larger pages goes over, then passes again."""
+    http, caches = strict
+    token = world.a.tokens["staff"]
+    caches.clear()
+    assert (await gql(http, TWO_PAGES, {"customers": 3, "bookings": 4}, token=token)).errors == []
+    # Each page row costs 3 (connection, edge, node): 3 * (60 + 60) = 360, over 300.
+    refused = await gql(http, TWO_PAGES, {"customers": 60, "bookings": 60}, token=token)
+    assert refused.codes == ["BAD_USER_INPUT"] and refused.data is None
+    assert refused.errors[0]["message"].endswith(
+        "may touch about 360 rows; the limit is 300 (ask for smaller pages or fewer nested lists)"
+    ), refused.body
+    assert (await gql(http, TWO_PAGES, {"customers": 60, "bookings": 2}, token=token)).errors == []
+    assert caches.measures.misses == 1 and caches.measures.hits == 2
+
+
+async def test_a_variables_default_page_counts_unless_the_request_sets_it(
+    strict: tuple[httpx.AsyncClient, DocumentCaches], world: World
+) -> None:
+    http, _caches = strict
+    token = world.a.tokens["staff"]
+    query = "query($n: Int = 400) { customers(first: $n) { edges { node { name } } } }"
+    for _ in range(2):
+        refused = await gql(http, query, token=token)
+        assert refused.codes == ["BAD_USER_INPUT"]
+        assert "about 1200 rows; the limit is 300" in refused.errors[0]["message"]
+        assert (await gql(http, query, {"n": 2}, token=token)).errors == []
+
+
+async def test_an_argument_text_problem_is_found_in_a_cached_document_every_time(
+    strict: tuple[httpx.AsyncClient, DocumentCaches], world: World
+) -> None:
+    """Where text sits is remembered per document; each request's variables are looked at."""
+    http, caches = strict
+    token = world.a.tokens["staff"]
+    caches.clear()
+    query = "query($q: String) { customers(first: 2, search: $q) { edges { node { name } } } }"
+    assert (await gql(http, query, {"q": "Holm"}, token=token)).errors == []
+    for _ in range(2):
+        refused = await gql(http, query, {"q": "Ho\u0000lm"}, token=token)
+        assert refused.codes == ["BAD_USER_INPUT"] and refused.data is None
+        assert refused.errors[0]["message"].startswith("search contains a control character")
+    assert (caches.argument_texts.hits, caches.argument_texts.misses) == (2, 1)
