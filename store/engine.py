@@ -146,8 +146,8 @@ class SerialReader:
     Given a session factory instead of a session, the reader opens one pooled
     connection at its first statement (a request that reads nothing opens
     none) and an ORM session on that connection only when a statement needs
-    one: a compiled read's single JSON value (``scalar_json``) runs on the
-    connection itself, without the session's bookkeeping.
+    one: a compiled read's statement (``core=True``) runs on the connection
+    itself, without the session's bookkeeping.
     """
 
     def __init__(self, source: AsyncSession | async_sessionmaker[AsyncSession]) -> None:
@@ -191,10 +191,6 @@ class SerialReader:
                     raise
                 await self._rollback()
                 return await self._run(statement, core=core)
-
-    async def scalar_json(self, statement: Executable) -> Any:
-        """The single value of ``statement``'s single row (a compiled read's JSON)."""
-        return (await self.execute(statement, core=True)).scalar_one_or_none()
 
     async def _rollback(self) -> None:
         if self._session is not None:

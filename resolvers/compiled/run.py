@@ -136,4 +136,4 @@ class RootRunner:
         )
 
     async def _fetch(self, statement: Select[Any]) -> Sequence[Any]:
-        return (await self.ctx.session.execute(statement)).all()
+        return (await self.ctx.session.execute(statement, core=True)).all()
