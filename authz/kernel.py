@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 
 from authz.decisions import READ, WRITE, Decisions
-from authz.relations import possible_relations, relation_of, subject_of
+from authz.relations import possible_relations, relation_by_keys, relation_of, subject_of
 from authz.row_rules import RowRules, row_rules
 from authz.scope import owned_by, row_scope, service_scope, subject_customer_ids
 from basics.errors import Forbidden, NotFound
@@ -85,6 +85,17 @@ def may_read(decisions: Decisions, type_name: str, field_name: str, relation: st
 def row_relation(row: Base, principal: Principal, own_customer_ids: frozenset[str]) -> str | None:
     """How a loaded row relates to the caller (``None``: it should not be here at all)."""
     return relation_of(row, principal, own_customer_ids)
+
+
+def row_relation_by_keys(
+    type_name: str,
+    tenant_id: str | None,
+    subject_id: str | None,
+    principal: Principal,
+    own_customer_ids: frozenset[str],
+) -> str | None:
+    """``row_relation`` for a row the database described by its keys, not loaded."""
+    return relation_by_keys(type_name, tenant_id, subject_id, principal, own_customer_ids)
 
 
 def rules_of(principal: Principal) -> RowRules:

@@ -60,22 +60,46 @@ def _owned(
 
 def relation_of(row: Base, principal: Principal, own_customer_ids: frozenset[str]) -> str | None:
     if isinstance(row, Tenant):
-        return "tenant" if row.id == principal.tenant_id else "public"
+        return _profile_relation(row.id, principal)
     if isinstance(row, Service):
-        return "tenant" if row.tenant_id == principal.tenant_id else "public"
-    tenant_id = getattr(row, "tenant_id", None)
+        return _profile_relation(row.tenant_id, principal)
+    subject = row.customer_id if isinstance(row, PrivacyRequest) else subject_of(row)
+    return _row_relation(getattr(row, "tenant_id", None), subject, principal, own_customer_ids)
+
+
+def relation_by_keys(
+    type_name: str,
+    tenant_id: str | None,
+    subject_id: str | None,
+    principal: Principal,
+    own_customer_ids: frozenset[str],
+) -> str | None:
+    """``relation_of`` for a row known only by its type, tenant and the customer it is about.
+
+    For answers written in SQL (the compiled read path), which return these
+    keys instead of loaded rows.
+    """
+    if type_name in PUBLIC_PROFILE_TYPES:
+        return _profile_relation(tenant_id, principal)
+    return _row_relation(tenant_id, subject_id, principal, own_customer_ids)
+
+
+def _profile_relation(tenant_id: str | None, principal: Principal) -> str:
+    return "tenant" if tenant_id == principal.tenant_id else "public"
+
+
+def _row_relation(
+    tenant_id: str | None,
+    subject_id: str | None,
+    principal: Principal,
+    own_customer_ids: frozenset[str],
+) -> str | None:
     if principal.tenant_id is not None and principal.kind in (
         PrincipalKind.STAFF,
         PrincipalKind.PARTNER,
     ):
         return "tenant" if tenant_id == principal.tenant_id else None
-    if isinstance(row, Customer):
-        return _owned(row.id, principal, own_customer_ids)
-    if isinstance(row, Vehicle):
-        return _owned(row.owner_id, principal, own_customer_ids)
-    if isinstance(row, Booking | Document | PrivacyRequest):
-        return _owned(row.customer_id, principal, own_customer_ids)
-    return None
+    return _owned(subject_id, principal, own_customer_ids)
 
 
 def subject_of(row: Base) -> str | None:

@@ -38,6 +38,9 @@ class RequestContext:
     row_relations: dict[int, str | None] = field(default_factory=dict)
     # For a partner: customer id -> personal fields sent to it in this request.
     partner_reads: dict[str, set[str]] | None = None
+    # Set by the HTTP view: compiled answers may stay JSON text (``RawJSON``)
+    # until the response is written.
+    raw_json: bool = False
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -6,6 +6,10 @@ the executor on a copy of the document that holds only them, and the two
 answers are merged in the document's order. Plans are cached per (document,
 operation, principal kind, role set, tenant, policy version).
 
+An answer stays JSON text (``RawJSON``) all the way to the HTTP response when
+the request came through the HTTP view (``RequestContext.raw_json``);
+otherwise it is decoded into Python values like any other result.
+
 With ``compiled_reads = "compare"`` the executor answers everything and the
 compiled answers are only compared with it: any difference is logged and kept
 in ``MISMATCHES`` (the test suite fails on one).
@@ -30,6 +34,7 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension
 
+from basics.raw_json import RawJSON
 from resolvers.compiled.access import Access
 from resolvers.compiled.planner import OperationPlan, plan_operation
 from resolvers.compiled.run import Fallback, RootRunner
@@ -96,14 +101,17 @@ class CompiledReads(SchemaExtension):
             return
         access = Access(context.principal, context.decisions, context.own_customer_ids)
         plan = self._plan(operation, document, access)
-        answers = await self._answers(plan, operation, access, compare=mode == "compare")
+        raw_answers = await self._answers(plan, operation, access, compare=mode == "compare")
         if mode == "compare":
             yield
-            self._compare(answers)
+            self._compare(raw_answers)
             return
+        answers: dict[str, Any] = dict(raw_answers)
         if not answers:
             yield
             return
+        if not context.raw_json:
+            answers = {key: answer.value() for key, answer in answers.items()}
         if len(answers) == len(plan.order):
             execution.result = ExecutionResult(data={k: answers[k] for k in plan.order})
             yield
@@ -151,7 +159,7 @@ class CompiledReads(SchemaExtension):
         access: Access,
         *,
         compare: bool,
-    ) -> dict[str, Any]:
+    ) -> dict[str, RawJSON]:
         if not plan.roots:
             return {}
         execution = self.execution_context
@@ -165,7 +173,7 @@ class CompiledReads(SchemaExtension):
         reads = {} if compare and context.partner_reads is not None else context.partner_reads
         request_key = json.dumps(execution.variables or {}, sort_keys=True, default=str)
         runner = RootRunner(context, schema, coerced, access, reads, request_key)
-        answers: dict[str, Any] = {}
+        answers: dict[str, RawJSON] = {}
         for key, root in plan.roots.items():
             try:
                 answers[key] = await runner.run(root)
@@ -179,7 +187,8 @@ class CompiledReads(SchemaExtension):
         self._compiled_reads = reads
         return answers
 
-    def _compare(self, answers: dict[str, Any]) -> None:
+    def _compare(self, raw_answers: dict[str, RawJSON]) -> None:
+        answers = {key: answer.value() for key, answer in raw_answers.items()}
         result = self.execution_context.result
         data = result.data if result is not None else None
         errors = (result.errors or []) if result is not None else []

@@ -58,9 +58,22 @@ class ErrorCodes(SchemaExtension):
             )
 
 
-def _masked(error: GraphQLError, request_id: str | None) -> GraphQLError:
+def mask_uncoded(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLError]:
+    """The safety net behind ``ErrorCodes``: an error that left without a code is masked.
+
+    An exception raised by an extension's own hook ends the operation before
+    ``ErrorCodes`` sees the result; Strawberry then reports its message as it
+    is. Whatever reaches the HTTP view without a code is treated as unexpected.
+    """
+    return [
+        error if "code" in (error.extensions or {}) else _masked(error, request_id, force=True)
+        for error in errors
+    ]
+
+
+def _masked(error: GraphQLError, request_id: str | None, *, force: bool = False) -> GraphQLError:
     """The error as the client sees it: a code always, no detail when unexpected."""
-    if _is_unexpected(error):
+    if force or _is_unexpected(error):
         logger.error(
             "unexpected error (request %s) at %s",
             request_id,

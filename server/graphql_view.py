@@ -21,9 +21,11 @@ from strawberry.types import ExecutionResult
 from resolvers.context import RequestContext
 from resolvers.validation import has_unsafe_characters
 from schema.build import build_schema
+from schema.extensions import mask_uncoded
 from server.caller import principal_of
 from server.guards import is_multipart
 from server.ide import GRAPHIQL_CSP
+from server.json_body import encode_body
 from server.media import (
     content_type,
     error_body,
@@ -86,6 +88,8 @@ class TenantGraphQL(GraphQL[RequestContext, None]):
 
     async def process_result(self, request: Any, result: Any) -> GraphQLHTTPResponse:
         """The result shaped for the negotiated media type; the status goes with it."""
+        if result.errors:
+            result.errors = mask_uncoded(result.errors, request.state.request_id)
         processed = dict(await super().process_result(request, result))
         body, status = shape_result(response_media_type(request), processed)
         sub_response = request.state.sub_response
@@ -93,6 +97,10 @@ class TenantGraphQL(GraphQL[RequestContext, None]):
             sub_response.status_code = status
         sub_response.media_type = response_media_type(request)
         return body  # type: ignore[return-value]
+
+    def encode_json(self, data: object) -> str:
+        """Compiled answers (``RawJSON``) go into the body as the database wrote them."""
+        return encode_body(data)
 
     def create_response(
         self,
@@ -157,9 +165,11 @@ class TenantGraphQL(GraphQL[RequestContext, None]):
         return data
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
-        return await make_context(
+        context = await make_context(
             self.services, request, response, principal_of(request), request.state.request_id
         )
+        context.raw_json = True
+        return context
 
 
 class GraphQLEndpoint:

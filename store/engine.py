@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from store import sql_functions
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 WRITE_OPTION = "tenantgraph_write"
 # Older than this, a pooled connection is closed instead of reused (a firewall
@@ -66,6 +68,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Erased values must not survive in free pages.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        sql_functions.register(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -143,8 +146,8 @@ class SerialReader:
     Given a session factory instead of a session, the reader opens one pooled
     connection at its first statement (a request that reads nothing opens
     none) and an ORM session on that connection only when a statement needs
-    one: a compiled read's single JSON value (``scalar_json``) runs on the
-    connection itself, without the session's bookkeeping.
+    one: a compiled read's statement (``core=True``) runs on the connection
+    itself, without the session's bookkeeping.
     """
 
     def __init__(self, source: AsyncSession | async_sessionmaker[AsyncSession]) -> None:
@@ -188,10 +191,6 @@ class SerialReader:
                     raise
                 await self._rollback()
                 return await self._run(statement, core=core)
-
-    async def scalar_json(self, statement: Executable) -> Any:
-        """The single value of ``statement``'s single row (a compiled read's JSON)."""
-        return (await self.execute(statement, core=True)).scalar_one_or_none()
 
     async def _rollback(self) -> None:
         if self._session is not None:

@@ -16,12 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
+from basics.ids import decode_id
 from basics.settings import Settings
 from server.app import create_app
 from store.engine import create_sessionmaker
-from store.models import PartnerRead
+from store.models import Booking, PartnerRead
 from tests.conftest import TEST_SECRET, Backend
 from tests.fixtures import World
 from tests.graphql_client import gql
@@ -240,3 +241,45 @@ async def test_partner_reads_are_recorded_alike(
     assert answers[0] == answers[1] and answers[0][0] == 200
     assert records[0] == records[1] and records[0]
     assert all("Customer.email" in fields for fields in records[0].values())
+
+
+async def test_a_stored_value_that_spells_a_reach_tag_stays_a_value(
+    apps: Apps, world: World, backend: Backend, count_statements: list[str]
+) -> None:
+    """Each object the database writes opens with a reach tag that Python checks and removes.
+
+    A string value spelling such a tag (here one naming another tenant) is
+    escaped inside its JSON string, so it is never taken for a tag: the
+    compiled answer keeps it verbatim, exactly as the executor does.
+    """
+    booking_key = decode_id("id", world.a.bookings["anna-future"], "Booking")
+    forged = '{"@r":[0,"' + world.b.id + '",null],"reference":"x"} {"@r" : [0, "a", null], '
+    query = (
+        "query($id: ID!) { booking(id: $id) { customerNotes reference customer { name } } "
+        "bookings(first: 50) { edges { node { id customerNotes } } } }"
+    )
+    variables = {"id": world.a.bookings["anna-future"]}
+    token = world.a.tokens["staff"]
+    async with backend.engine.begin() as connection:
+        old = (
+            await connection.execute(
+                select(Booking.customer_notes).where(Booking.id == booking_key)
+            )
+        ).scalar_one()
+        await connection.execute(
+            update(Booking).where(Booking.id == booking_key).values(customer_notes=forged)
+        )
+    try:
+        count_statements.clear()
+        compiled = (await gql(apps.compiled, query, variables, token=token)).ok()
+        assert [s for s in count_statements if "json" in s.lower()], "not compiled"
+        executor = (await gql(apps.executor, query, variables, token=token)).ok()
+    finally:
+        async with backend.engine.begin() as connection:
+            await connection.execute(
+                update(Booking).where(Booking.id == booking_key).values(customer_notes=old)
+            )
+    assert compiled == executor
+    assert compiled["booking"]["customerNotes"] == forged
+    notes = [edge["node"]["customerNotes"] for edge in compiled["bookings"]["edges"]]
+    assert forged in notes

@@ -13,13 +13,11 @@ from sqlalchemy import ColumnElement, Select
 from sqlalchemy.sql import visitors
 
 from authz.decisions import Decisions
+from authz.kernel import row_relation_by_keys
 from authz.relations import possible_relations
 from authz.scope import row_scope, service_scope
-from basics.principal import Principal, PrincipalKind
+from basics.principal import ROOT_RELATION, Action, Principal
 from store.models import Base, Service
-
-ROOT_RELATION = "public"
-MEMBER_KINDS = (PrincipalKind.STAFF, PrincipalKind.PARTNER)
 
 
 class Access:
@@ -33,7 +31,7 @@ class Access:
         self.own_customer_ids = own_customer_ids
 
     def may_query(self, root_field: str) -> bool:
-        return self.decisions.allows(f"Query.{root_field}", "read", ROOT_RELATION)
+        return self.decisions.allows(f"Query.{root_field}", Action.READ, ROOT_RELATION)
 
     def may_read_everywhere(self, type_name: str, field_name: str) -> bool:
         """Allowed whatever the row's relation: then no row needs a field check of its own."""
@@ -55,16 +53,11 @@ class Access:
             predicate = row_scope(model, self.principal)  # type: ignore[arg-type]
         return visitors.replacement_traverse(predicate, {}, _uncorrelated)  # type: ignore[call-overload, no-any-return]
 
-    def relation(self, type_name: str, tenant_id: Any, subject_id: Any) -> str | None:
-        """The relation of a returned row, as ``authz.relations.relation_of`` gives it."""
-        principal = self.principal
-        if type_name == "Service":
-            return "tenant" if tenant_id == principal.tenant_id else "public"
-        if principal.tenant_id is not None and principal.kind in MEMBER_KINDS:
-            return "tenant" if tenant_id == principal.tenant_id else None
-        if principal.kind is PrincipalKind.SUBJECT and subject_id in self.own_customer_ids:
-            return "self"
-        return None
+    def relation(self, type_name: str, tenant_id: str | None, subject_id: str | None) -> str | None:
+        """The relation of a returned row, decided by the kernel from the row's keys."""
+        return row_relation_by_keys(
+            type_name, tenant_id, subject_id, self.principal, self.own_customer_ids
+        )
 
 
 def _uncorrelated(element: Any) -> Any:

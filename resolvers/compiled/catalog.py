@@ -1,65 +1,22 @@
 """Which GraphQL types and fields the compiled path covers, and how each is stored.
 
-A field listed here renders from one column (converted the way the executor
-renders the ORM value) or from one relation (a row by foreign key, or a list
-of rows by the parent's key, in the loaders' order). A field not listed here
+A field listed here renders from one column (which the statement writes the
+way the executor renders the ORM value, ``sqlgen.column_value``) or from one
+relation (a row by foreign key, or a list of rows by the parent's key, in the
+loaders' order). A field not listed here
 (``tenant``, ``openingHours``, ``Document.content``) makes its root field fall
 back to the executor.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import Any
 
 from store.models import Base, Booking, Customer, Document, Service, Vehicle
 
 # Lists nested below a row have this page size when the client gives none
 # (as ``schema.types.NESTED_DEFAULT``).
 NESTED_DEFAULT = 50
-
-
-def as_datetime(value: Any) -> datetime:
-    """A stored timestamp as ``UTCDateTime`` returns it: aware, in UTC."""
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _datetime(value: Any) -> str:
-    """``as_datetime(value).isoformat()``, without parsing the two common spellings."""
-    if len(value) == 26 and value[10] == " " and value[19] == ".":
-        # SQLite's stored form, always UTC: 2026-01-05 08:00:00.000000
-        fraction = value[20:]
-        seconds = "" if fraction == "000000" else f".{fraction}"
-        return f"{value[:10]}T{value[11:19]}{seconds}+00:00"
-    if len(value) == 25 and value[10] == "T" and value.endswith("+00:00"):
-        return str(value)  # PostgreSQL's JSON form in UTC, whole seconds
-    return as_datetime(value).isoformat()
-
-
-def _date(value: Any) -> str:
-    return date.fromisoformat(value).isoformat()
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
-CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "text": str,
-    "int": int,
-    "bool": bool,
-    "datetime": _datetime,
-    "date": _date,
-    # Enums are stored by member name, which is also their GraphQL name.
-    "enum": str,
-    "json": _json,
-}
 
 
 @dataclass(frozen=True)

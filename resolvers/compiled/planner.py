@@ -11,7 +11,7 @@ uncovered field, a denied one, an interface) leaves it to the executor.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,21 +73,16 @@ class FieldPlan:
 class ObjectPlan:
     type_name: str
     fields: list[FieldPlan] = field(default_factory=list)
+    # Position in ``RootPlan.objects``: the statement tags each object it
+    # builds with it, so the answer's text names which plan each row is for.
+    index: int = -1
 
-    extra: tuple[str, ...] = ()
-
-    def columns(self) -> dict[str, str]:
-        """Every column the statement must return for this object, with its kind."""
-        spec = TYPES[self.type_name]
-        wanted = {"id": "text", "tenant_id": "text"}
-        if spec.subject:
-            wanted[spec.subject] = "text"
-        for key in self.extra:
-            wanted.setdefault(key, "text")
+    def walk(self) -> Iterator[ObjectPlan]:
+        """This object and every object nested below it, parents first."""
+        yield self
         for f in self.fields:
-            if f.column and f.convert:
-                wanted[f.column] = f.convert
-        return wanted
+            if f.child is not None:
+                yield from f.child.walk()
 
 
 @dataclass
@@ -111,9 +106,16 @@ class RootPlan:
     definition: GraphQLField
     connection_type: str = ""
     wrappers: list[WrapperField] = field(default_factory=list)
+    # Every object plan below this root, by ``ObjectPlan.index``.
+    objects: list[ObjectPlan] = field(default_factory=list)
     # Built statements by (caller's scope, variables): building one costs more
     # than running it, and a client repeats the same request often.
     statements: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict)
+
+    def __post_init__(self) -> None:
+        self.objects = list(self.node.walk())
+        for index, plan in enumerate(self.objects):
+            plan.index = index
 
     def remember(self, key: Hashable, statement: Any) -> None:
         self.statements[key] = statement

@@ -8,7 +8,7 @@ reports it). Nothing is sent to the client from a root field that fell back.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from typing import Any
 
 from graphql import GraphQLSchema
@@ -17,11 +17,12 @@ from sqlalchemy import Select, select
 
 from basics.errors import ServiceError
 from basics.ids import decode_id
+from basics.raw_json import RawJSON
 from resolvers import queries
 from resolvers.compiled.access import Access
+from resolvers.compiled.answer import AnswerWriter, OutOfReach
 from resolvers.compiled.catalog import NESTED_DEFAULT, TYPES
 from resolvers.compiled.planner import FieldPlan, RootPlan
-from resolvers.compiled.shape import OutOfReach, Shaper
 from resolvers.compiled.sqlgen import StatementBuilder
 from resolvers.context import RequestContext
 from resolvers.pagination import SortKey, page_statement
@@ -80,20 +81,20 @@ class RootRunner:
         self.variables = variables
         self.access = access
         self.dialect = ctx.sessions.kw["bind"].dialect.name
-        self.shaper = Shaper(access, partner_reads)
+        self.writer = AnswerWriter(access, partner_reads)
 
     def _nested_first(self, field: FieldPlan) -> int:
         assert field.definition is not None and field.node is not None
         first = get_argument_values(field.definition, field.node, self.variables).get("first")
         return self.ctx.page_size(first if first is not None else NESTED_DEFAULT)
 
-    async def run(self, root: RootPlan) -> Any:
+    async def run(self, root: RootPlan) -> RawJSON:
         try:
             return await self._run(root)
         except (ServiceError, OutOfReach) as exc:
             raise Fallback from exc
 
-    async def _run(self, root: RootPlan) -> Any:
+    async def _run(self, root: RootPlan) -> RawJSON:
         args = get_argument_values(root.definition, root.field_node, self.variables)
         if not root.connection:
             statement = root.statements.get(self.statement_key)
@@ -101,38 +102,38 @@ class RootRunner:
                 builder = StatementBuilder(self.dialect, self.access, self._nested_first)
                 statement = builder.lookup(root.node, _lookup_statement(self.ctx, root, args))
                 root.remember(self.statement_key, statement)
-            row = await self._fetch(statement)
-            if row is None:
+            rows = await self._fetch(statement)
+            if not rows or rows[0][0] is None:
                 raise Fallback  # the executor's NOT_FOUND, word for word
-            return self.shaper.obj(root.node, row)
-        sort = SORTS[root.name]
+            return RawJSON(self.writer.checked(root, rows[0][0]))
         first = self.ctx.page_size(args.get("first"))
         if first == 0:
             raise Fallback
         after = args.get("after")
         statement = root.statements.get(self.statement_key)
         if statement is None:
-            statement = self._page(root, args, sort, first, after)
+            statement = self._page(root, args, first, after)
             root.remember(self.statement_key, statement)
-        data = await self._fetch(statement)
-        if data is None:
-            raise Fallback
-        return self.shaper.connection(root, data, sort, first, after)
+        rows = await self._fetch(statement)
+        return RawJSON(self.writer.connection(root, rows, first, after))
 
     def _page(
-        self, root: RootPlan, args: dict[str, Any], sort: SortKey, first: int, after: str | None
+        self, root: RootPlan, args: dict[str, Any], first: int, after: str | None
     ) -> Select[Any]:
+        sort = SORTS[root.name]
         base = _connection_statement(self.ctx, root.name, args)
-        root.node.extra = (sort.column.key,)
         wants_total = any(w.name == "totalCount" for w in root.wrappers)
+        wants_nodes = any(
+            w.name == "edges" and any(name == "node" for _key, name in w.fields)
+            for w in root.wrappers
+        )
         builder = StatementBuilder(self.dialect, self.access, self._nested_first)
         return builder.page(
-            root.node,
+            root.node if wants_nodes else None,
             page_statement(base, sort, first=first, after=after),
             sort,
             base if wants_total else None,
         )
 
-    async def _fetch(self, statement: Select[Any]) -> Any:
-        raw = await self.ctx.session.scalar_json(statement)
-        return json.loads(raw) if isinstance(raw, str | bytes) else raw
+    async def _fetch(self, statement: Select[Any]) -> Sequence[Any]:
+        return (await self.ctx.session.execute(statement, core=True)).all()
