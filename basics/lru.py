@@ -36,6 +36,10 @@ class LRU(Generic[V]):
         self._entries.move_to_end(key)
         return found
 
+    def peek(self, key: Hashable) -> V | None:
+        """The entry under ``key``, without counting a hit or a miss or refreshing it."""
+        return self._entries.get(key)
+
     def put(self, key: Hashable, value: V) -> None:
         self._entries[key] = value
         self._entries.move_to_end(key)

@@ -22,7 +22,7 @@ from schema.extension_runner import CachedHooksRunner
 from schema.extensions import CloseSession, ErrorCodes
 from schema.guard import FieldGuard
 from schema.input_text import ArgumentTextCheck
-from schema.limits import OperationLimits
+from schema.limits import Limits, OperationLimits
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.types import Booking, Customer, Document, Service, Tenant, Vehicle
@@ -42,6 +42,8 @@ class Schema(strawberry.Schema):
         # Parsed documents, validation outcomes and static authorization
         # checks, shared by every request this schema serves.
         self.document_caches = DocumentCaches()
+        # The operation limits, for the settled-read lane (``schema.settled_reads``).
+        self.limits: Limits | None = None
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return None
@@ -53,19 +55,20 @@ class Schema(strawberry.Schema):
         return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(settings: Settings) -> Schema:
+    limits = Limits(
+        max_cost=settings.max_query_cost,
+        max_directives=settings.max_directives,
+        default_page=settings.default_page_size,
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+    )
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         CloseSession,
         ErrorCodes,
         FieldGuard,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: OperationLimits(
-            max_cost=settings.max_query_cost,
-            max_directives=settings.max_directives,
-            default_page=settings.default_page_size,
-            max_depth=settings.max_query_depth,
-            max_aliases=settings.max_aliases,
-        ),
+        lambda: OperationLimits(limits),
         ArgumentTextCheck,
         CachedParse,
         CachedValidation,
@@ -76,10 +79,12 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # Refused at validation already; with "principal", the field guard
         # lets signed-in callers introspect their own schema.
         extensions.append(DisableIntrospection)
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         types=[Tenant, Service, Customer, Vehicle, Booking, Document],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )
+    schema.limits = limits
+    return schema

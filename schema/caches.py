@@ -48,6 +48,9 @@ class DocumentCaches:
     measures: LRU[Any] = field(default_factory=LRU)
     # Where the argument text check looks (``schema.input_text``), per document.
     argument_texts: LRU[Any] = field(default_factory=LRU)
+    # Reads that passed every per-document check and compiled whole
+    # (``schema.settled_reads``), per document and decisions.
+    settled: LRU[Any] = field(default_factory=LRU)
 
     def clear(self) -> None:
         self.documents.clear()
@@ -56,6 +59,7 @@ class DocumentCaches:
         self.plans.clear()
         self.measures.clear()
         self.argument_texts.clear()
+        self.settled.clear()
 
 
 def caches_of(execution_context: Any) -> DocumentCaches | None:

@@ -40,6 +40,8 @@ from resolvers.compiled.planner import OperationPlan, plan_operation
 from resolvers.compiled.run import Fallback, RootRunner
 from resolvers.context import RequestContext
 from schema.caches import caches_of
+from schema.limits import Limits
+from schema.settled_reads import SettledRead, settled_key
 
 logger = logging.getLogger("tenantgraph.compiled")
 
@@ -114,6 +116,7 @@ class CompiledReads(SchemaExtension):
             answers = {key: answer.value() for key, answer in answers.items()}
         if len(answers) == len(plan.order):
             execution.result = ExecutionResult(data={k: answers[k] for k in plan.order})
+            self._settle(operation, plan)
             yield
             return
         execution.graphql_document = _without(document, operation, set(answers))
@@ -124,6 +127,33 @@ class CompiledReads(SchemaExtension):
         result = execution.result
         if result is not None and result.data is not None:
             result.data = {k: answers[k] if k in answers else result.data[k] for k in plan.order}
+
+    def _settle(self, operation: OperationDefinitionNode, plan: OperationPlan) -> None:
+        """Remember a read that compiled whole, with what its per-document checks found.
+
+        Only when every such check is on record as passed for this document:
+        the static check denied nothing, the limits' measures and the argument
+        text sources are cached. Then ``schema.settled_reads`` may answer its
+        repeats.
+        """
+        execution = self.execution_context
+        context: RequestContext = execution.context
+        caches = caches_of(execution)
+        limits = getattr(execution.schema, "limits", None)
+        query = execution.query
+        if caches is None or not isinstance(limits, Limits) or not query:
+            return
+        static = caches.static_checks.peek(settled_key(query, execution.operation_name, context))
+        measures = caches.measures.peek((query, limits))
+        sources = caches.argument_texts.peek(query)
+        if static != [] or measures is None or sources is None:
+            return
+        # The name the client gave (None for a document's only operation), as
+        # the lane will be asked with it.
+        provided = getattr(execution, "_provided_operation_name", execution.operation_name)
+        caches.settled.put(
+            settled_key(query, provided, context), SettledRead(operation, plan, measures, sources)
+        )
 
     def _plan(
         self, operation: OperationDefinitionNode, document: DocumentNode, access: Access

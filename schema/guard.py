@@ -47,6 +47,7 @@ from basics.principal import DenialStyle
 from privacy.recipients import record_partner_reads
 from resolvers.context import RequestContext
 from schema.caches import cached_static_check
+from schema.settled_reads import settled_key
 from store.models import Base
 
 security_log = logging.getLogger("tenantgraph.security")
@@ -100,17 +101,9 @@ def _static_key(
     execution_context: Any, context: RequestContext, operation: OperationDefinitionNode
 ) -> tuple[Any, ...] | None:
     """What a read's static check depends on; a write's also depends on its variables."""
-    if operation.operation is not OperationType.QUERY:
+    if operation.operation is not OperationType.QUERY or not execution_context.query:
         return None
-    principal = context.principal
-    return (
-        execution_context.query,
-        execution_context.operation_name,
-        principal.kind,
-        principal.roles,
-        principal.tenant_id,
-        context.decisions.version,
-    )
+    return settled_key(execution_context.query, execution_context.operation_name, context)
 
 
 class FieldGuard(SchemaExtension):

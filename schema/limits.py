@@ -111,17 +111,9 @@ class Limits:
 
 
 class OperationLimits(SchemaExtension):
-    def __init__(
-        self,
-        *,
-        max_cost: int,
-        max_directives: int,
-        default_page: int,
-        max_depth: int,
-        max_aliases: int,
-    ) -> None:
+    def __init__(self, limits: Limits) -> None:
         super().__init__()
-        self.limits = Limits(max_cost, max_directives, default_page, max_depth, max_aliases)
+        self.limits = limits
 
     def on_validate(self) -> Iterator[None]:
         """A refusal here stands in for validation's errors: validation is skipped."""

@@ -21,7 +21,10 @@ from strawberry.types import ExecutionResult
 from resolvers.context import RequestContext
 from resolvers.validation import has_unsafe_characters
 from schema.build import build_schema
+from schema.caches import DocumentCaches
 from schema.extensions import mask_uncoded
+from schema.limits import Limits
+from schema.settled_reads import answer_settled, finish_settled
 from server.caller import principal_of
 from server.guards import is_multipart
 from server.ide import GRAPHIQL_CSP
@@ -68,13 +71,45 @@ class TenantGraphQL(GraphQL[RequestContext, None]):
         await response(scope, receive, send)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
-        """A mutation sent as GET is ``405 Method Not Allowed``, as the spec says."""
+        """A settled read answers at once; a mutation sent as GET is ``405``, as the spec says."""
+        settled = await self._answer_settled(kwargs)
+        if settled is not None:
+            return settled
         try:
             return await super().execute_single(*args, **kwargs)
         except HTTPException as exc:
             if isinstance(exc.__cause__, InvalidOperationTypeError):
                 raise HTTPException(405, exc.reason) from exc
             raise
+
+    async def _answer_settled(self, kwargs: dict[str, Any]) -> ExecutionResult | None:
+        """A repeat of a read that compiled whole, without the per-operation pipeline."""
+        context = kwargs.get("context")
+        data = kwargs.get("request_data")
+        schema = self.schema
+        caches = getattr(schema, "document_caches", None)
+        limits = getattr(schema, "limits", None)
+        if (
+            not isinstance(context, RequestContext)
+            or data is None
+            or not isinstance(caches, DocumentCaches)
+            or not isinstance(limits, Limits)
+        ):
+            return None
+        answer = await answer_settled(
+            caches,
+            limits,
+            schema._schema,  # type: ignore[attr-defined]
+            context,
+            data.query,
+            data.variables,
+            data.operation_name,
+        )
+        if answer is None:
+            return None
+        result, settled = answer
+        await finish_settled(context, settled.operation)
+        return result
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL (development only), with a CSP that allows exactly what it loads."""
