@@ -90,6 +90,7 @@ from bench_authz_report import (
     profile_report,
 )
 from benchkit import (
+    NothingDenied,
     Request,
     data_of,
     say,
@@ -153,9 +154,12 @@ async def verify(apps: dict[str, Served], page: Request, inspector_token: str) -
     guarded, unguarded = apps[GUARDED], apps[UNGUARDED]
     if FieldGuard in unguarded.schema.extensions:
         raise RuntimeError("the unguarded schema still has FieldGuard")
-    if [extension_identity(e) for e in guarded.schema.extensions if e is not FieldGuard] != [
-        extension_identity(e) for e in unguarded.schema.extensions
-    ]:
+    # In the guard's place the unguarded schema has ``NothingDenied``: no field
+    # checks, the static check on record as denying nothing.
+    if [
+        NothingDenied if e is FieldGuard else extension_identity(e)
+        for e in guarded.schema.extensions
+    ] != [extension_identity(e) for e in unguarded.schema.extensions]:
         raise RuntimeError("the unguarded schema's extensions differ by more than FieldGuard")
     if str(guarded.schema) != str(unguarded.schema):
         raise RuntimeError("the unguarded schema's SDL differs from the application's")

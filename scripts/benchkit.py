@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -33,7 +33,9 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.base import StrawberryObjectDefinition
 
 from schema.build import Schema
+from schema.caches import cached_static_check
 from schema.guard import FieldGuard
+from schema.settled_reads import settled_key
 from server.caller import Authenticated
 from server.graphql_view import GraphQLEndpoint, TenantGraphQL
 
@@ -136,11 +138,8 @@ def schema_variant(
     """
     if schema.extensions.count(FieldGuard) != 1:
         raise RuntimeError("FieldGuard is not among the application schema's extensions")
-    extensions = [
-        extension
-        for extension in (replacement if e is FieldGuard else e for e in schema.extensions)
-        if extension is not None
-    ]
+    stand_in = NothingDenied if replacement is None else replacement
+    extensions = [stand_in if e is FieldGuard else e for e in schema.extensions]
     types = []
     for graphql_type in schema._schema.type_map.values():
         definition = (getattr(graphql_type, "extensions", None) or {}).get("strawberry-definition")
@@ -151,7 +150,7 @@ def schema_variant(
         ):
             types.append(definition.origin)
     # The application's own schema class: the variant keeps its per-document caches.
-    return Schema(
+    variant = Schema(
         query=schema.query,
         mutation=schema.mutation,
         subscription=schema.subscription,
@@ -159,6 +158,26 @@ def schema_variant(
         extensions=extensions,
         config=dataclasses.replace(schema.config),
     )
+    # The same limits, so the variant's repeats of settled reads take the same lane.
+    variant.limits = getattr(schema, "limits", None)
+    return variant
+
+
+class NothingDenied(SchemaExtension):
+    """No field checks at all: a read's static check is on record as denying nothing.
+
+    That is what a schema without the guard means, and it lets the unguarded
+    variant settle the reads that compile whole, as the application does, so
+    the two differ only by the guard.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        query = execution.query
+        if query and execution.context is not None:
+            key = settled_key(query, execution.operation_name, execution.context)
+            cached_static_check(execution, key, list)
+        yield
 
 
 def client_for(app: Starlette) -> httpx.AsyncClient:
