@@ -45,6 +45,11 @@ def _personal_fields(plan: ObjectPlan) -> list[str]:
     ]
 
 
+# Joins a page's object texts for one pass of the pattern: a control character,
+# which JSON text never holds unescaped, so it cannot occur inside any of them.
+_SEPARATOR = "\x1e"
+
+
 class AnswerWriter:
     """Checks and finishes the answers of one request's compiled root fields."""
 
@@ -52,21 +57,28 @@ class AnswerWriter:
         self.access = access
         self.partner_reads = partner_reads
         self._expected: dict[str, tuple[str, ...]] = {}
+        # Tags already checked in this request: a page repeats the same service,
+        # tenant and customers many times.
+        self._seen: set[tuple[str, str, str | None]] = set()
 
     def checked(self, root: RootPlan, text: str) -> str:
         """``text`` with every row's reach checked and its tag removed."""
         objects = root.objects
+        seen = self._seen
 
         def untag(match: re.Match[str]) -> str:
-            index, tenant_id, subject_id = int(match[1]), match[2], match[3]
-            if index >= len(objects):
-                raise OutOfReach(text[:40])
-            plan = objects[index]
-            self._check_reach(plan.type_name, tenant_id, subject_id)
-            if self.partner_reads is not None and subject_id is not None:
-                personal = _personal_fields(plan)
-                if personal:
-                    self.partner_reads.setdefault(subject_id, set()).update(personal)
+            tag: tuple[str, str, str | None] = match.groups()  # type: ignore[assignment]
+            if tag not in seen:
+                index, tenant_id, subject_id = int(tag[0]), tag[1], tag[2]
+                if index >= len(objects):
+                    raise OutOfReach(text[:40])
+                plan = objects[index]
+                self._check_reach(plan.type_name, tenant_id, subject_id)
+                if self.partner_reads is not None and subject_id is not None:
+                    personal = _personal_fields(plan)
+                    if personal:
+                        self.partner_reads.setdefault(subject_id, set()).update(personal)
+                seen.add(tag)
             return "{"
 
         return REACH_TAG.sub(untag, text)
@@ -86,6 +98,10 @@ class AnswerWriter:
         has_next = len(present) > first
         present = present[:first]
         cursors = [cursor_for(row.sort_value, row.id) for row in present]
+        nodes: list[str | None] = [row.node for row in present]
+        if present and nodes[0] is not None:
+            joined = self.checked(root, _SEPARATOR.join(nodes))  # type: ignore[arg-type]
+            nodes = list(joined.split(_SEPARATOR))
         parts: list[str] = []
         for wrapper in root.wrappers:
             key = json.dumps(wrapper.key)
@@ -94,11 +110,8 @@ class AnswerWriter:
             elif wrapper.name == "totalCount":
                 parts.append(f"{key}:{int(rows[0].total)}")
             elif wrapper.name == "edges":
-                edges = (
-                    self._edge(root, wrapper.fields, wrapper.type_name, cursor, row.node)
-                    for cursor, row in zip(cursors, present, strict=True)
-                )
-                parts.append(f"{key}:[{','.join(edges)}]")
+                edges = _edges(wrapper.fields, wrapper.type_name, cursors, nodes)
+                parts.append(f"{key}:[{edges}]")
             else:
                 info = {
                     "hasNextPage": has_next,
@@ -111,21 +124,23 @@ class AnswerWriter:
                 parts.append(f"{key}:{json.dumps(chosen, separators=(',', ':'))}")
         return "{" + ",".join(parts) + "}"
 
-    def _edge(
-        self,
-        root: RootPlan,
-        fields: list[tuple[str, str]],
-        type_name: str,
-        cursor: str,
-        node: str | None,
-    ) -> str:
+
+def _edges(
+    fields: list[tuple[str, str]], type_name: str, cursors: list[str], nodes: list[str | None]
+) -> str:
+    """The edges' JSON: each asked field under its key, in the selection's order."""
+    typename = json.dumps(type_name)
+    keys = [(json.dumps(key) + ":", name) for key, name in fields]
+    edges = []
+    for cursor, node in zip(cursors, nodes, strict=True):
         parts = []
-        for key, name in fields:
+        for key, name in keys:
             if name == "cursor":
-                value = json.dumps(cursor)
+                # base64url: nothing in a cursor needs escaping in JSON.
+                parts.append(f'{key}"{cursor}"')
             elif name == "node":
-                value = "null" if node is None else self.checked(root, node)
+                parts.append(key + ("null" if node is None else node))
             else:
-                value = json.dumps(type_name)
-            parts.append(f"{json.dumps(key)}:{value}")
-        return "{" + ",".join(parts) + "}"
+                parts.append(key + typename)
+        edges.append("{" + ",".join(parts) + "}")
+    return ",".join(edges)
