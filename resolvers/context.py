@@ -11,6 +11,7 @@ from starlette.responses import Response
 from authz.decisions import Authorizer, Decisions
 from basics.principal import Principal
 from basics.settings import Settings
+from privacy.recipients import record_partner_reads
 from resolvers.loaders import Loaders
 from resolvers.pagination import clamp_first
 from store.engine import SerialReader
@@ -47,6 +48,17 @@ class RequestContext:
         self.loaders = Loaders(self.session, self.principal)
         if self.principal.api_key_id is not None:
             self.partner_reads = {}
+
+    async def record_partner_reads(self) -> None:
+        """Record, once the request has answered, which personal fields a partner received."""
+        principal = self.principal
+        if self.partner_reads and principal.api_key_id and principal.tenant_id:
+            await record_partner_reads(
+                self.sessions,
+                tenant_id=principal.tenant_id,
+                api_key_id=principal.api_key_id,
+                reads=self.partner_reads,
+            )
 
     def page_size(self, first: int | None) -> int:
         return clamp_first(

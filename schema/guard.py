@@ -44,7 +44,6 @@ from authz.kernel import (
 from authz.operation_check import Denial, OperationTooComplex, denied_fields
 from basics.errors import BadUserInput, Forbidden
 from basics.principal import DenialStyle
-from privacy.recipients import record_partner_reads
 from resolvers.context import RequestContext
 from schema.caches import cached_static_check
 from schema.settled_reads import settled_key
@@ -110,14 +109,7 @@ class FieldGuard(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         context: RequestContext = self.execution_context.context
-        principal = context.principal
-        if context.partner_reads and principal.api_key_id and principal.tenant_id:
-            await record_partner_reads(
-                context.sessions,
-                tenant_id=principal.tenant_id,
-                api_key_id=principal.api_key_id,
-                reads=context.partner_reads,
-            )
+        await context.record_partner_reads()
 
     def on_execute(self) -> Iterator[None]:
         context: RequestContext = self.execution_context.context

@@ -32,7 +32,6 @@ from strawberry.types import ExecutionResult
 
 from basics.raw_json import RawJSON
 from basics.request_facts import note_request
-from privacy.recipients import record_partner_reads
 from resolvers.compiled.access import Access
 from resolvers.compiled.planner import OperationPlan
 from resolvers.compiled.run import Fallback, RootRunner
@@ -123,14 +122,7 @@ async def finish_settled(context: RequestContext, operation: OperationDefinition
     facts (a settled read has no errors), ``CloseSession`` closes the session.
     """
     try:
-        principal = context.principal
-        if context.partner_reads and principal.api_key_id and principal.tenant_id:
-            await record_partner_reads(
-                context.sessions,
-                tenant_id=principal.tenant_id,
-                api_key_id=principal.api_key_id,
-                reads=context.partner_reads,
-            )
+        await context.record_partner_reads()
         if context.request is not None:
             note_request(
                 context.request.scope,

@@ -16,16 +16,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from basics.ids import decode_id
-from basics.settings import Settings
-from server.app import create_app
-from store.engine import create_sessionmaker
-from store.models import Booking, PartnerRead
-from tests.conftest import TEST_SECRET, Backend
+from store.models import Booking
+from tests.conftest import Backend
 from tests.fixtures import World
 from tests.graphql_client import gql
+from tests.two_apps import taken_partner_reads, two_apps
 
 NODE = "id reference status startsAt endsAt priceOre channel createdAt customerNotes"
 SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -112,27 +110,8 @@ class Apps:
 
 @pytest.fixture(scope="module")
 async def apps(backend: Backend) -> AsyncIterator[Apps]:
-    def settings(mode: str) -> Settings:
-        return Settings(
-            database_url=backend.url,
-            secret_key=TEST_SECRET,
-            env="development",
-            principal_rate_limit=1_000_000,
-            code_rate_limit=1_000_000,
-            compiled_reads=mode,  # type: ignore[arg-type]
-        )
-
-    compiled_app = create_app(settings("on"), engine=backend.engine)
-    executor_app = create_app(settings("off"), engine=backend.engine)
-    async with (
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=compiled_app), base_url="http://testserver"
-        ) as compiled,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=executor_app), base_url="http://testserver"
-        ) as executor,
-    ):
-        yield Apps(compiled, executor)
+    async with two_apps(backend) as both:
+        yield Apps(both.compiled, both.executor)
 
 
 def callers(world: World) -> dict[str, dict[str, str]]:
@@ -221,14 +200,9 @@ async def test_partner_reads_are_recorded_alike(
     """Which customer's fields a partner received: the same record from either path."""
     query = "{ bookings(first: 20) { edges { node { reference customer { name email } } } } }"
     key = world.a.api_keys["partner_accounting"]
-    sessions = create_sessionmaker(backend.engine)
 
     async def recorded() -> dict[str, list[str]]:
-        async with sessions() as session, session.begin():
-            rows = (await session.execute(select(PartnerRead))).scalars().all()
-            found = {row.customer_id: sorted(row.fields) for row in rows}
-            await session.execute(delete(PartnerRead))
-        return found
+        return await taken_partner_reads(backend)
 
     await recorded()
     answers, records = [], []

@@ -17,18 +17,15 @@ from typing import Any
 import httpx
 import pytest
 import strawberry
-from sqlalchemy import delete, select
 
 from basics.settings import Settings
 from schema.build import build_schema
 from schema.caches import DocumentCaches
-from server.app import create_app
-from store.engine import create_sessionmaker
-from store.models import PartnerRead
-from tests.conftest import TEST_SECRET, Backend
+from tests.conftest import Backend
 from tests.fixtures import World
 from tests.test_compiled_reads import callers
 from tests.test_error_safety_net import _schema_of
+from tests.two_apps import taken_partner_reads, two_apps
 
 LOOKUP = (
     "query Lookup($id: ID!) { booking(id: $id) { id reference startsAt "
@@ -50,30 +47,10 @@ class Apps:
 
 @pytest.fixture(scope="module")
 async def apps(backend: Backend) -> AsyncIterator[Apps]:
-    def settings(mode: str) -> Settings:
-        return Settings(
-            database_url=backend.url,
-            secret_key=TEST_SECRET,
-            env="development",
-            principal_rate_limit=1_000_000,
-            code_rate_limit=1_000_000,
-            max_query_cost=300,
-            compiled_reads=mode,  # type: ignore[arg-type]
-        )
-
-    lane_app = create_app(settings("on"), engine=backend.engine)
-    executor_app = create_app(settings("off"), engine=backend.engine)
-    caches = _schema_of(lane_app).document_caches  # type: ignore[attr-defined]
-    assert isinstance(caches, DocumentCaches)
-    async with (
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=lane_app), base_url="http://testserver"
-        ) as lane,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=executor_app), base_url="http://testserver"
-        ) as executor,
-    ):
-        yield Apps(lane, executor, caches)
+    async with two_apps(backend, max_query_cost=300) as both:
+        caches = _schema_of(both.compiled_app).document_caches  # type: ignore[attr-defined]
+        assert isinstance(caches, DocumentCaches)
+        yield Apps(both.compiled, both.executor, caches)
 
 
 async def _post(
@@ -132,14 +109,9 @@ async def test_a_partners_reads_are_recorded_from_the_lane(
 ) -> None:
     query = "{ bookings(first: 20) { edges { node { reference customer { name email } } } } }"
     headers = {"Authorization": f"Bearer {world.a.api_keys['partner_accounting']}"}
-    sessions = create_sessionmaker(backend.engine)
 
     async def recorded() -> dict[str, list[str]]:
-        async with sessions() as session, session.begin():
-            rows = (await session.execute(select(PartnerRead))).scalars().all()
-            found = {row.customer_id: sorted(row.fields) for row in rows}
-            await session.execute(delete(PartnerRead))
-        return found
+        return await taken_partner_reads(backend)
 
     await _post(apps.lane, query, {}, headers)  # settles it
     await recorded()
