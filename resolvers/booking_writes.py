@@ -131,7 +131,8 @@ async def create_booking(
         "input.internalNotes", internal_notes, max_length=MAX_NOTES_LENGTH, multiline=True
     )
     async with write_transaction(ctx.sessions) as tx:
-        service = await _lock_service(tx, tenant_id, service_key, "input.serviceId")
+        # The customer and vehicle checks need no lock: they come before the
+        # service's lock, which every booking of the service waits for.
         customer = (
             await tx.execute(
                 select(Customer).where(Customer.id == customer_key, owned_by(Customer, tenant_id))
@@ -142,6 +143,7 @@ async def create_booking(
         ensure_not_restricted(customer, "input.customerId")
         if vehicle_key is not None:
             await _check_vehicle(tx, tenant_id, vehicle_key, customer_key)
+        service = await _lock_service(tx, tenant_id, service_key, "input.serviceId")
         ends_at = starts_at + timedelta(minutes=service.duration_minutes)
         await _ensure_open(tx, tenant_id, starts_at, ends_at, "input.startsAt")
         overbooked = await _ensure_capacity(
@@ -243,7 +245,6 @@ async def reschedule_booking(ctx: RequestContext, global_id: str, starts_at: dat
         booking.starts_at = starts_at
         booking.ends_at = ends_at
         booking.updated_at = utcnow()
-        await record_write(tx, ctx.principal, "booking.cancel", booking, ["status"])
         await record_write(
             tx, ctx.principal, "booking.reschedule", booking, ["starts_at", "ends_at"]
         )

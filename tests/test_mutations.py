@@ -555,6 +555,28 @@ async def test_reschedule_moves_the_booking(client: httpx.AsyncClient, station: 
     assert await read_booking(client, station.staff, booking["id"]) == moved
 
 
+async def test_a_reschedule_is_audited_as_one_reschedule(
+    client: httpx.AsyncClient, station: Station
+) -> None:
+    """Moving a booking is recorded as what it is, not also as a cancellation."""
+    customer = await create_customer(client, station.staff)
+    booking = await booked(client, station, customer, SLOTS.take())
+    moved = {"id": booking["id"], "startsAt": iso(SLOTS.take())}
+    (await gql(client, RESCHEDULE_BOOKING, moved, token=station.staff)).ok()
+    events = (
+        await gql(
+            client,
+            "query($f: AuditEventFilter) { auditEvents(first: 50, filter: $f) "
+            "{ edges { node { action fields } } } }",
+            {"f": {"entityId": booking["id"]}},
+            token=station.tokens["tenant_admin"],
+        )
+    ).ok()["auditEvents"]["edges"]
+    actions = sorted((e["node"]["action"], tuple(e["node"]["fields"])) for e in events)
+    assert [a for a, _ in actions] == ["booking.create", "booking.reschedule"]
+    assert ("booking.reschedule", ("ends_at", "starts_at")) in actions
+
+
 async def test_reschedule_may_overlap_the_booking_s_own_slot(
     client: httpx.AsyncClient, station: Station
 ) -> None:
