@@ -17,7 +17,6 @@ in ``MISMATCHES`` (the test suite fails on one).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -31,7 +30,6 @@ from graphql import (
     OperationType,
     SelectionSetNode,
 )
-from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension
 
 from basics.raw_json import RawJSON
@@ -195,14 +193,12 @@ class CompiledReads(SchemaExtension):
         execution = self.execution_context
         context: RequestContext = execution.context
         schema = execution.schema._schema
-        coerced = get_variable_values(
-            schema, operation.variable_definitions or (), dict(execution.variables or {})
-        )
-        if isinstance(coerced, list):
-            return {}  # the executor reports bad variables
         reads = {} if compare and context.partner_reads is not None else context.partner_reads
-        request_key = json.dumps(execution.variables or {}, sort_keys=True, default=str)
-        runner = RootRunner(context, schema, coerced, access, reads, request_key)
+        runner = RootRunner.for_request(
+            context, schema, operation, execution.variables, access, reads
+        )
+        if runner is None:
+            return {}  # the executor reports bad variables
         answers: dict[str, RawJSON] = {}
         for key, root in plan.roots.items():
             try:

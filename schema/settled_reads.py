@@ -20,14 +20,12 @@ mode and ``tests/test_settled_reads.py`` check that it does.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import OperationDefinitionNode
-from graphql.execution.values import get_variable_values
 from strawberry.types import ExecutionResult
 
 from basics.raw_json import RawJSON
@@ -88,14 +86,13 @@ async def answer_settled(
         return None
     if first_problem(settled.argument_sources, given) is not None:
         return None
-    operation = settled.operation
-    coerced = get_variable_values(graphql_schema, operation.variable_definitions or (), given)
-    if isinstance(coerced, list):
-        return None
     reads: dict[str, set[str]] | None = {} if context.partner_reads is not None else None
     access = Access(context.principal, context.decisions, context.own_customer_ids)
-    request_key = json.dumps(given, sort_keys=True, default=str)
-    runner = RootRunner(context, graphql_schema, coerced, access, reads, request_key)
+    runner = RootRunner.for_request(
+        context, graphql_schema, settled.operation, given, access, reads
+    )
+    if runner is None:
+        return None
     answers: dict[str, RawJSON] = {}
     for key, root in settled.plan.roots.items():
         try:

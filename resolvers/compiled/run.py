@@ -8,11 +8,16 @@ reports it). Nothing is sent to the client from a root field that fell back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from graphql import GraphQLSchema
-from graphql.execution.values import VariableValues, get_argument_values
+from graphql import GraphQLSchema, OperationDefinitionNode
+from graphql.execution.values import (
+    VariableValues,
+    get_argument_values,
+    get_variable_values,
+)
 from sqlalchemy import Select, select
 
 from basics.errors import ServiceError
@@ -82,6 +87,25 @@ class RootRunner:
         self.access = access
         self.dialect = ctx.sessions.kw["bind"].dialect.name
         self.writer = AnswerWriter(access, partner_reads)
+
+    @classmethod
+    def for_request(
+        cls,
+        ctx: RequestContext,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any] | None,
+        access: Access,
+        partner_reads: dict[str, set[str]] | None,
+    ) -> RootRunner | None:
+        """A runner with the request's variables coerced; None when the executor must
+        refuse them (it reports bad variables in its own words)."""
+        given = dict(variables or {})
+        coerced = get_variable_values(schema, operation.variable_definitions or (), given)
+        if isinstance(coerced, list):
+            return None
+        request_key = json.dumps(given, sort_keys=True, default=str)
+        return cls(ctx, schema, coerced, access, partner_reads, request_key)
 
     def _nested_first(self, field: FieldPlan) -> int:
         assert field.definition is not None and field.node is not None
