@@ -21,6 +21,7 @@ credentials in ``test_authentication``; rate limits in ``test_rate_limits``.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -143,6 +144,10 @@ def dig(data: Any, path: str) -> Any:
 # --- a business of this module's own --------------------------------------------
 
 
+# Six-digit subscriber numbers, one per scene (see ``Scene.phone``).
+_PHONE_NUMBERS = itertools.count(100_000)
+
+
 @dataclass
 class Shop:
     slug: str
@@ -217,7 +222,9 @@ class Scene:
     http: httpx.AsyncClient
     shop: Shop
     email: str = field(default_factory=lambda: f"p-{uuid.uuid4().hex[:12]}@example.dk")
-    phone: str = field(default_factory=lambda: f"+4522{100_000 + uuid.uuid4().int % 900_000}")
+    # Counted, not random: online booking matches a returning customer by email
+    # or phone, so two scenes sharing a random phone became one customer.
+    phone: str = field(default_factory=lambda: f"+4522{next(_PHONE_NUMBERS)}")
     made: dict[str, str] = field(default_factory=dict)
 
     @property
