@@ -263,4 +263,5 @@ async def cancel_booking(ctx: RequestContext, global_id: str) -> Booking:
             raise Conflict(f"a {booking.status.value} booking cannot be cancelled", field="id")
         booking.status = BookingStatus.CANCELLED
         booking.updated_at = utcnow()
+        await record_write(tx, ctx.principal, "booking.cancel", booking, ["status"])
     return booking

@@ -563,18 +563,36 @@ async def test_a_reschedule_is_audited_as_one_reschedule(
     booking = await booked(client, station, customer, SLOTS.take())
     moved = {"id": booking["id"], "startsAt": iso(SLOTS.take())}
     (await gql(client, RESCHEDULE_BOOKING, moved, token=station.staff)).ok()
+    actions = await booking_audit_actions(client, station, booking["id"])
+    assert [a for a, _ in actions] == ["booking.create", "booking.reschedule"]
+    assert ("booking.reschedule", ("ends_at", "starts_at")) in actions
+
+
+async def booking_audit_actions(
+    client: httpx.AsyncClient, station: Station, booking_id: str
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The audited (action, fields) of one booking, as its tenant_admin reads them."""
     events = (
         await gql(
             client,
             "query($f: AuditEventFilter) { auditEvents(first: 50, filter: $f) "
             "{ edges { node { action fields } } } }",
-            {"f": {"entityId": booking["id"]}},
+            {"f": {"entityId": booking_id}},
             token=station.tokens["tenant_admin"],
         )
     ).ok()["auditEvents"]["edges"]
-    actions = sorted((e["node"]["action"], tuple(e["node"]["fields"])) for e in events)
-    assert [a for a, _ in actions] == ["booking.create", "booking.reschedule"]
-    assert ("booking.reschedule", ("ends_at", "starts_at")) in actions
+    return sorted((e["node"]["action"], tuple(e["node"]["fields"])) for e in events)
+
+
+async def test_a_cancellation_is_audited_once(client: httpx.AsyncClient, station: Station) -> None:
+    """Cancelling is a write to the booking like any other; cancelling again writes nothing."""
+    customer = await create_customer(client, station.staff)
+    booking = await booked(client, station, customer, SLOTS.take())
+    for _ in range(2):
+        (await gql(client, CANCEL_BOOKING, {"id": booking["id"]}, token=station.staff)).ok()
+    actions = await booking_audit_actions(client, station, booking["id"])
+    assert [a for a, _ in actions] == ["booking.cancel", "booking.create"]
+    assert ("booking.cancel", ("status",)) in actions
 
 
 async def test_reschedule_may_overlap_the_booking_s_own_slot(
