@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Engine, Executable, Result, event
+from sqlalchemy import Executable, Result, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from store import sql_functions
+from store.writer_queue import writer_turn
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 WRITE_OPTION = "tenantgraph_write"
@@ -108,20 +108,13 @@ async def write_transaction(
 ) -> AsyncIterator[AsyncSession]:
     """A session in one write transaction: committed on success, rolled back on error.
 
-    On SQLite the writers of one process first queue on an ``asyncio.Lock``: in
-    first-come order, instead of all polling SQLite's busy handler, which lets
-    a late writer in before one that has waited for seconds (under load some
-    then ran into the execution timeout). Other processes still meet at
-    SQLite's own write lock.
+    On SQLite writers first take their turn in arrival order, within the process
+    and across the processes sharing the file (``store.writer_queue``), instead
+    of all polling SQLite's busy handler, which is not fair.
     """
     async with _sqlite_writer_turn(sessions), sessions() as session, session.begin():
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
-
-
-_writer_queues: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Engine, asyncio.Lock]
-] = weakref.WeakKeyDictionary()
 
 
 @asynccontextmanager
@@ -130,10 +123,7 @@ async def _sqlite_writer_turn(sessions: async_sessionmaker[AsyncSession]) -> Asy
     if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
         yield
         return
-    # One queue per engine and event loop (an asyncio.Lock belongs to one loop).
-    queues = _writer_queues.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
-    lock = queues.setdefault(bind.sync_engine, asyncio.Lock())
-    async with lock:
+    async with writer_turn(bind.url.database, patience=SQLITE_BUSY_TIMEOUT_MS / 1000):
         yield
 
 
