@@ -94,6 +94,16 @@ SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
         "{ edges { node { id } } } }",
         {},
     ),
+    "page info without edge cursors": (
+        "query($after: String) { bookings(first: 3, after: $after) { pageInfo { startCursor "
+        "endCursor hasNextPage } edges { node { reference } } } }",
+        {"after": "cursor"},
+    ),
+    "an empty page's cursors": (
+        '{ customers(search: "no such name", first: 5) { pageInfo { startCursor endCursor } '
+        "edges { cursor node { id } } } }",
+        {},
+    ),
     "second page": (
         "query($after: String) { bookings(first: 2, after: $after) { pageInfo { hasNextPage "
         "hasPreviousPage } edges { cursor node { reference } } } }",

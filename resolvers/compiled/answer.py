@@ -97,7 +97,9 @@ class AnswerWriter:
         present = [row for row in rows if row.id is not None]
         has_next = len(present) > first
         present = present[:first]
-        cursors = [cursor_for(row.sort_value, row.id) for row in present]
+        cursors = (
+            [cursor_for(row.sort_value, row.id) for row in present] if root.edge_cursors else None
+        )
         nodes: list[str | None] = [row.node for row in present]
         if present and nodes[0] is not None:
             joined = self.checked(root, _SEPARATOR.join(nodes))  # type: ignore[arg-type]
@@ -116,8 +118,8 @@ class AnswerWriter:
                 info = {
                     "hasNextPage": has_next,
                     "hasPreviousPage": after is not None,
-                    "startCursor": cursors[0] if cursors else None,
-                    "endCursor": cursors[-1] if cursors else None,
+                    "startCursor": _cursor(present, 0, cursors),
+                    "endCursor": _cursor(present, -1, cursors),
                     "__typename": wrapper.type_name,
                 }
                 chosen = {name: info[field] for name, field in wrapper.fields}
@@ -125,17 +127,32 @@ class AnswerWriter:
         return "{" + ",".join(parts) + "}"
 
 
+def _cursor(present: Sequence[Any], index: int, cursors: list[str] | None) -> str | None:
+    """The cursor of the page's row at ``index``, made now if the edges did not need them."""
+    if not present:
+        return None
+    if cursors is not None:
+        return cursors[index]
+    row = present[index]
+    return cursor_for(row.sort_value, row.id)
+
+
 def _edges(
-    fields: list[tuple[str, str]], type_name: str, cursors: list[str], nodes: list[str | None]
+    fields: list[tuple[str, str]],
+    type_name: str,
+    cursors: list[str] | None,
+    nodes: list[str | None],
 ) -> str:
     """The edges' JSON: each asked field under its key, in the selection's order."""
     typename = json.dumps(type_name)
     keys = [(json.dumps(key) + ":", name) for key, name in fields]
     edges = []
-    for cursor, node in zip(cursors, nodes, strict=True):
+    for index, node in enumerate(nodes):
         parts = []
         for key, name in keys:
             if name == "cursor":
+                assert cursors is not None  # made whenever an edge asks for its cursor
+                cursor = cursors[index]
                 # base64url: nothing in a cursor needs escaping in JSON.
                 parts.append(f'{key}"{cursor}"')
             elif name == "node":

@@ -111,11 +111,20 @@ class RootPlan:
     # Built statements by (caller's scope, variables): building one costs more
     # than running it, and a client repeats the same request often.
     statements: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict)
+    # Whether an edge asks for its cursor: if not, only the page's first and
+    # last cursors are made (for ``pageInfo``), not one per row.
+    edge_cursors: bool = False
 
     def __post_init__(self) -> None:
         self.objects = list(self.node.walk())
         for index, plan in enumerate(self.objects):
             plan.index = index
+        self.edge_cursors = any(
+            name == "cursor"
+            for wrapper in self.wrappers
+            if wrapper.name == "edges"
+            for _key, name in wrapper.fields
+        )
 
     def remember(self, key: Hashable, statement: Any) -> None:
         self.statements[key] = statement
