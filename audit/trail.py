@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,15 +45,47 @@ def _digest(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _claim_head(tx: AsyncSession, chain: str) -> Any:
-    """Create the chain's head at seq 1, or bump it; return (seq, hash of the previous event)."""
-    values = {"chain": chain, "seq": 1, "hash": GENESIS_HASH}
-    bump = {"seq": AuditHead.seq + 1}
-    insert = postgresql.insert if tx.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(AuditHead).values(values)
-    return statement.on_conflict_do_update(index_elements=["chain"], set_=bump).returning(
-        AuditHead.seq, AuditHead.hash
+_EVENTS: Table = AuditEvent.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class _AppendStatements:
+    """The statements of one append, built once per dialect and bound per event."""
+
+    claim_head: Any
+    # Run in order with the event's values and ``head_chain``/``head_hash``.
+    append: tuple[Any, ...]
+
+
+def _append_statements(dialect: str) -> _AppendStatements:
+    """Claim the head with one upsert; then move it and insert the event.
+
+    On PostgreSQL moving the head and inserting the event are one statement (a
+    data-modifying CTE), one round trip less in every write's transaction.
+    """
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    claim = (
+        insert(AuditHead)
+        .values(chain=bindparam("head_chain"), seq=1, hash=GENESIS_HASH)
+        .on_conflict_do_update(index_elements=["chain"], set_={"seq": AuditHead.seq + 1})
+        .returning(AuditHead.seq, AuditHead.hash)
     )
+    move_head = (
+        update(AuditHead)
+        .where(AuditHead.chain == bindparam("head_chain"))
+        .values(hash=bindparam("head_hash"))
+    )
+    # The event's values bind by their own names, so that no execution
+    # parameter is ever taken for a column of the head's UPDATE.
+    insert_event = _EVENTS.insert().values(
+        {column: bindparam(f"event_{column.key}", type_=column.type) for column in _EVENTS.columns}
+    )
+    if dialect == "postgresql":
+        return _AppendStatements(claim, (insert_event.add_cte(move_head.cte("moved_head")),))
+    return _AppendStatements(claim, (move_head, insert_event))
+
+
+_STATEMENTS = {name: _append_statements(name) for name in ("postgresql", "sqlite")}
 
 
 async def record(
@@ -72,10 +104,12 @@ async def record(
     The head row is claimed with one upsert that creates it or bumps its
     sequence number: on PostgreSQL its row lock (also between two transactions
     that both find no head yet), on SQLite the write lock, serialises appends to
-    one chain so it never forks.
+    one chain so it never forks. The event is inserted at once, not at the
+    session's flush, so the chain's head and its newest event never part.
     """
     chain = tenant_id or PLATFORM_CHAIN
-    seq, prev_hash = (await tx.execute(_claim_head(tx, chain))).one()
+    statements = _STATEMENTS[tx.get_bind().dialect.name]
+    seq, prev_hash = (await tx.execute(statements.claim_head, {"head_chain": chain})).one()
     event = AuditEvent(
         id=new_id(),
         chain=chain,
@@ -91,8 +125,10 @@ async def record(
         prev_hash=prev_hash,
     )
     event.hash = _digest(event)
-    await tx.execute(update(AuditHead).where(AuditHead.chain == chain).values(hash=event.hash))
-    tx.add(event)
+    values = {f"event_{column.key}": getattr(event, column.key) for column in _EVENTS.columns}
+    values.update(head_chain=chain, head_hash=event.hash)
+    for statement in statements.append:
+        await tx.execute(statement, values)
     return event
 
 
