@@ -4,18 +4,22 @@ What occupies a slot is the same everywhere: active bookings (``PENDING``,
 ``CONFIRMED``) and live holds of online drafts that overlap it. A hold stops
 counting the moment its ``hold_expires_at`` passes; nothing has to run for it.
 
-Every write that depends on a count first bumps the service's ``booking_lock``
-(``lock_service``). On PostgreSQL that takes the service row's lock; on SQLite
-the write transaction already holds the database's write lock. Either way two
-writes for one service are counted and inserted one after the other.
+Every write that depends on a count first locks the time it books
+(``lock_slot``): on PostgreSQL one transaction-scoped advisory lock per
+quarter hour of the service's time it covers; on SQLite the write
+transaction already holds the database's write lock. Two bookings that
+overlap share a quarter hour, so they are counted and inserted one after the
+other; bookings of the same service at other times no longer wait for each
+other, as they did when every booking locked the service's row.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, union_all, update
+from sqlalchemy import func, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookings.slots import Interval
@@ -42,17 +46,45 @@ def _live_holds(service_id: str, starts_at: datetime, ends_at: datetime, now: da
     )
 
 
-async def lock_service(tx: AsyncSession, tenant_id: str, service_id: str) -> Service | None:
-    """Bump the tenant's service's ``booking_lock`` and return the service; None when the
-    tenant has no such service. Taken before every capacity check and booking write."""
-    bumped = await tx.execute(
-        update(Service)
-        .where(Service.id == service_id, Service.tenant_id == tenant_id)
-        .values(booking_lock=Service.booking_lock + 1)
-    )
-    if bumped.rowcount == 0:  # type: ignore[attr-defined]
-        return None
-    return (await tx.execute(select(Service).where(Service.id == service_id))).scalar_one()
+async def bookable_service(tx: AsyncSession, tenant_id: str, service_id: str) -> Service | None:
+    """The tenant's service, or None when the tenant has no such service."""
+    return (
+        await tx.execute(
+            select(Service).where(Service.id == service_id, Service.tenant_id == tenant_id)
+        )
+    ).scalar_one_or_none()
+
+
+LOCK_GRAIN_SECONDS = 15 * 60
+
+# Key one is the service, key two a quarter hour since the epoch (an int4 until
+# the year 3991). generate_series yields the quarters in ascending order, so
+# two transactions always take their common locks in the same order.
+_LOCK_QUARTERS = text(
+    "SELECT pg_advisory_xact_lock(hashtext(:service_id), quarter::int) "
+    "FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS quarter"
+)
+
+
+def lock_quarters(starts_at: datetime, ends_at: datetime) -> tuple[int, int]:
+    """The first and last quarter hour (since the epoch) that ``[starts_at, ends_at)`` touches."""
+    first = int(starts_at.timestamp()) // LOCK_GRAIN_SECONDS
+    last = (math.ceil(ends_at.timestamp()) - 1) // LOCK_GRAIN_SECONDS
+    return first, max(first, last)
+
+
+async def lock_slot(
+    tx: AsyncSession, service_id: str, starts_at: datetime, ends_at: datetime
+) -> None:
+    """Lock the service's time ``[starts_at, ends_at)`` until the transaction ends.
+
+    Take it before counting what occupies that time. Hash collisions of two
+    services only make their bookings wait for each other, never race.
+    """
+    if tx.get_bind().dialect.name != "postgresql":
+        return  # SQLite: BEGIN IMMEDIATE already holds the database's write lock
+    first, last = lock_quarters(starts_at, ends_at)
+    await tx.execute(_LOCK_QUARTERS, {"service_id": service_id, "first": first, "last": last})
 
 
 async def count_occupied(
@@ -67,7 +99,7 @@ async def count_occupied(
 ) -> int:
     """Active bookings plus live holds overlapping ``[starts_at, ends_at)``, in one statement.
 
-    Call it after ``lock_service`` so nothing can be added between the count
+    Call it after ``lock_slot`` so nothing can be added between the count
     and the write that depends on it.
     """
     bookings = select(func.count()).where(*_overlapping_bookings(service_id, starts_at, ends_at))

@@ -117,7 +117,6 @@ def build_business(gen: Generator, spec: BusinessSpec, people: list[Person]) -> 
             price_ore=s.price_ore,
             capacity_per_slot=s.capacity_per_slot,
             active=True,
-            booking_lock=0,
         )
     services = {row["name"]: row for row in rows.tables["services"]}
     business = _Business(gen, spec, rows, tenant_id, services, Calendar(spec, now), set())

@@ -1,11 +1,13 @@
 """Booking writes: create, reschedule and cancel, never beyond a slot's capacity.
 
-Every write first bumps the service's ``booking_lock`` counter. On PostgreSQL
-that takes the service row's lock; on SQLite the write transaction already
-holds the database's write lock. Either way, two bookings for the same service
-are checked and inserted one after the other, so the capacity check cannot race.
-The count includes the live holds of online drafts; the counting and the lock
-are the booking rules of ``bookings.capacity``, shared with online booking.
+Every write locks the time it books before counting it (``capacity.lock_slot``:
+advisory locks on PostgreSQL; on SQLite the write transaction already holds
+the database's write lock), so two bookings that overlap are checked and
+inserted one after the other and the capacity check cannot race. Everything
+that needs no lock (the customer, vehicle, service and opening hours, a fresh
+reference) is read before it, to keep the locked section short. The count
+includes the live holds of online drafts; the counting and the lock are the
+booking rules of ``bookings.capacity``, shared with online booking.
 
 Staff bookings stay inside the tenant's opening hours, like online ones; a
 tenant that has set no opening hours takes staff bookings at any time (online
@@ -16,6 +18,7 @@ anyway, with ``overbook: true``, and that is audited.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,8 +60,10 @@ def _check_start(field: str, starts_at: datetime) -> datetime:
     return starts_at
 
 
-async def _lock_service(tx: AsyncSession, tenant_id: str, service_id: str, field: str) -> Service:
-    service = await capacity.lock_service(tx, tenant_id, service_id)
+async def _bookable_service(
+    tx: AsyncSession, tenant_id: str, service_id: str, field: str
+) -> Service:
+    service = await capacity.bookable_service(tx, tenant_id, service_id)
     if service is None:
         raise NotFound("Service not found", field=field)
     if not service.active:
@@ -86,18 +91,22 @@ async def _ensure_capacity(
     return full
 
 
-async def _ensure_open(
-    tx: AsyncSession, tenant_id: str, starts_at: datetime, ends_at: datetime, field: str
-) -> None:
-    """Refuse a time outside the tenant's opening hours; without any set, every time is open."""
+async def _opening_hours(tx: AsyncSession, tenant_id: str) -> tuple[Any, str]:
+    """The tenant's opening hours (empty: none set) and time zone."""
     tenant = (
         await tx.execute(
             select(Tenant.opening_hours, Tenant.timezone).where(Tenant.id == tenant_id)
         )
     ).one()
-    if tenant.opening_hours and not within_opening_hours(
-        tenant.opening_hours, tenant.timezone, starts_at, ends_at
-    ):
+    return tenant.opening_hours, tenant.timezone
+
+
+def _ensure_open(
+    hours: tuple[Any, str], starts_at: datetime, ends_at: datetime, field: str
+) -> None:
+    """Refuse a time outside the tenant's opening hours; without any set, every time is open."""
+    opening_hours, timezone = hours
+    if opening_hours and not within_opening_hours(opening_hours, timezone, starts_at, ends_at):
         raise BadUserInput(field, "is outside the opening hours")
 
 
@@ -131,8 +140,8 @@ async def create_booking(
         "input.internalNotes", internal_notes, max_length=MAX_NOTES_LENGTH, multiline=True
     )
     async with write_transaction(ctx.sessions) as tx:
-        # The customer and vehicle checks need no lock: they come before the
-        # service's lock, which every booking of the service waits for.
+        # Everything up to the slot's lock needs none: the fewer statements
+        # under it, the shorter overlapping bookings wait for each other.
         customer = (
             await tx.execute(
                 select(Customer).where(Customer.id == customer_key, owned_by(Customer, tenant_id))
@@ -143,9 +152,11 @@ async def create_booking(
         ensure_not_restricted(customer, "input.customerId")
         if vehicle_key is not None:
             await _check_vehicle(tx, tenant_id, vehicle_key, customer_key)
-        service = await _lock_service(tx, tenant_id, service_key, "input.serviceId")
+        service = await _bookable_service(tx, tenant_id, service_key, "input.serviceId")
         ends_at = starts_at + timedelta(minutes=service.duration_minutes)
-        await _ensure_open(tx, tenant_id, starts_at, ends_at, "input.startsAt")
+        _ensure_open(await _opening_hours(tx, tenant_id), starts_at, ends_at, "input.startsAt")
+        reference = await unused_reference(tx, tenant_id)
+        await capacity.lock_slot(tx, service.id, starts_at, ends_at)
         overbooked = await _ensure_capacity(
             tx, service, starts_at, ends_at, field="input.startsAt", overbook=overbook
         )
@@ -157,7 +168,7 @@ async def create_booking(
             starts_at=starts_at,
             ends_at=ends_at,
             status=BookingStatus.CONFIRMED,
-            reference=await unused_reference(tx, tenant_id),
+            reference=reference,
             customer_notes=notes,
             internal_notes=internal,
             price_ore=service.price_ore,
@@ -222,14 +233,6 @@ async def reschedule_booking(ctx: RequestContext, global_id: str, starts_at: dat
     key = decode_id("id", global_id, "Booking")
     starts_at = _check_start("startsAt", starts_at)
     async with write_transaction(ctx.sessions) as tx:
-        service_id = (
-            await tx.execute(
-                select(Booking.service_id).where(Booking.id == key, owned_by(Booking, tenant_id))
-            )
-        ).scalar_one_or_none()
-        if service_id is None:
-            raise NotFound("Booking not found", field="id")
-        service = await _lock_service(tx, tenant_id, service_id, "id")
         booking = await _scoped_booking(tx, tenant_id, key)
         if booking.status not in ACTIVE_BOOKING_STATUSES:
             raise Conflict(f"a {booking.status.value} booking cannot be rescheduled", field="id")
@@ -237,8 +240,12 @@ async def reschedule_booking(ctx: RequestContext, global_id: str, starts_at: dat
             customer = await tx.get(Customer, booking.customer_id)
             if customer is not None:
                 ensure_not_restricted(customer, "id")
+        service = await _bookable_service(tx, tenant_id, booking.service_id, "id")
         ends_at = starts_at + timedelta(minutes=service.duration_minutes)
-        await _ensure_open(tx, tenant_id, starts_at, ends_at, "startsAt")
+        _ensure_open(await _opening_hours(tx, tenant_id), starts_at, ends_at, "startsAt")
+        # Only the new time is locked: leaving the old one frees room, which
+        # needs no lock.
+        await capacity.lock_slot(tx, service.id, starts_at, ends_at)
         await _ensure_capacity(
             tx, service, starts_at, ends_at, field="startsAt", ignore_booking_id=booking.id
         )

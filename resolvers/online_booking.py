@@ -107,13 +107,14 @@ async def start_booking(
         ).scalar_one_or_none()
         if tenant is None:
             raise NotFound("Tenant not found", field="tenantSlug")
-        service = await capacity.lock_service(tx, tenant.id, key)
+        service = await capacity.bookable_service(tx, tenant.id, key)
         if service is None or not service.active:
             raise NotFound("Service not found", field="serviceId")
         _check_slot(tenant, service, starts_at)
         if previous is not None:
             await holds.release(tx, previous)
         draft = holds.new_hold(tenant.id, service, starts_at, now)
+        await capacity.lock_slot(tx, service.id, draft.starts_at, draft.ends_at)
         if await capacity.slot_is_full(tx, service, starts_at, draft.ends_at, now=now):
             raise Conflict("startsAt: the slot is fully booked", field="startsAt")
         tx.add(draft)
@@ -184,8 +185,9 @@ def _cookie_draft_id(ctx: RequestContext) -> str:
 async def _claim_draft(
     tx: AsyncSession, draft_id: str, tenant_slug: str | None, now: datetime
 ) -> tuple[BookingDraft, Tenant, Service]:
-    """Claim the draft under the service lock: of two completions racing with one
-    cookie, the second finds it claimed. A lapsed hold is counted again."""
+    """Claim the draft: of two completions racing with one cookie, the second finds
+    it claimed (the claim is one conditional UPDATE). The slot's lock is taken
+    before the booking is written; a lapsed hold is counted again under it."""
     draft = (
         await tx.execute(select(BookingDraft).where(BookingDraft.id == draft_id))
     ).scalar_one_or_none()
@@ -196,15 +198,19 @@ async def _claim_draft(
         raise NotFound("no booking in progress at this business", field="input.tenantSlug")
     if draft.completed_at is not None:
         raise Conflict("this booking has already been completed")
-    service = await capacity.lock_service(tx, draft.tenant_id, draft.service_id)
+    service = await capacity.bookable_service(tx, draft.tenant_id, draft.service_id)
     if service is None or not service.active:
         raise Conflict("the service can no longer be booked: choose another")
     if not await holds.claim(tx, draft_id, now):
         raise Conflict("this booking has already been completed")
     if draft.starts_at <= now:
         raise Conflict("the chosen time has passed: choose another")
-    if draft.hold_expires_at <= now and await capacity.slot_is_full(
-        tx, service, draft.starts_at, draft.ends_at, now=now, ignore_draft_id=draft.id
+    # Locked even for a live hold, and its life judged after the lock: a hold
+    # that lapsed meanwhile may have let another booking count it free.
+    await capacity.lock_slot(tx, service.id, draft.starts_at, draft.ends_at)
+    locked_at = utcnow()
+    if draft.hold_expires_at <= locked_at and await capacity.slot_is_full(
+        tx, service, draft.starts_at, draft.ends_at, now=locked_at, ignore_draft_id=draft.id
     ):
         raise Conflict("the hold lapsed and the slot has been taken: choose another time")
     return draft, tenant, service
@@ -223,8 +229,8 @@ async def complete_booking(
 ) -> CompletedBooking:
     """Turn the cookie's draft into a confirmed online booking, once.
 
-    The capacity is checked again under the service lock: a live hold has kept
-    its place; after the hold lapsed the slot may have filled (``CONFLICT``).
+    A live hold has kept its place; after the hold lapsed the slot may have
+    filled, which is counted again under the slot's lock (``CONFLICT``).
     """
     await limit_by_address(ctx, "completeBooking", booking_limit(ctx))
     draft_id = _cookie_draft_id(ctx)

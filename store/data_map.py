@@ -154,7 +154,6 @@ DATA_MAP: dict[str, TableMap] = {
                 "price_ore",
                 "capacity_per_slot",
                 "active",
-                "booking_lock",
             )
         },
     ),

@@ -90,9 +90,6 @@ class Service(Base):
     price_ore: Mapped[int] = mapped_column(Integer)
     capacity_per_slot: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped by every booking write for this service: a portable row lock that
-    # serialises capacity checks on SQLite and PostgreSQL alike.
-    booking_lock: Mapped[int] = mapped_column(Integer, default=0)
 
     tenant: Mapped[Tenant] = _parent("Tenant")
 

@@ -7,6 +7,7 @@ count on. The fixture world is only read: a completed booking that must stay so.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import random
@@ -20,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from basics.ids import encode_id
+from basics.ids import decode_id, encode_id
 from basics.principal import PARTNER_ROLES, STAFF_ROLES
+from bookings import capacity
 from identity import tokens
 from identity.apikeys import create_api_key
 from store.engine import create_sessionmaker
@@ -644,6 +646,35 @@ async def test_reschedule_of_a_cancelled_booking_conflicts(
     )
     assert result.codes == ["CONFLICT"]
     assert await read_booking(client, station.staff, booking["id"]) == cancelled_booking
+
+
+async def test_a_booking_waits_only_for_bookings_that_overlap_its_time(
+    client: httpx.AsyncClient, station: Station, backend: Backend
+) -> None:
+    """On PostgreSQL a booking locks the quarter hours it covers, not the service: while
+    another transaction holds ``[held, held + 30 min)``, a booking from ``held + 30 min``
+    goes through at once and one from ``held - 15 min`` waits until that transaction ends."""
+    if backend.name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time")
+    customer = await create_customer(client, station.staff)
+    held = SLOTS.take()
+    service_key = decode_id("serviceId", station.services["main"], "Service")
+    sessions = create_sessionmaker(backend.engine)
+    async with sessions() as tx, tx.begin():
+        await capacity.lock_slot(tx, service_key, held, held + DURATION)
+        adjacent = await asyncio.wait_for(
+            try_booking(client, station, customer, held + DURATION), timeout=10
+        )
+        adjacent.ok()
+        overlapping = asyncio.create_task(
+            try_booking(client, station, customer, held - timedelta(minutes=15))
+        )
+        await asyncio.sleep(0.5)
+        assert not overlapping.done(), "an overlapping booking did not wait for the lock"
+    result = await asyncio.wait_for(overlapping, timeout=10)
+    # It was counted after the lock came: the adjacent booking does not overlap it,
+    # the held time was never booked, so it fits.
+    assert result.ok()["createBooking"]["booking"]["status"] == "CONFIRMED"
 
 
 async def test_cancel_twice_is_harmless_and_frees_the_slot(
