@@ -224,8 +224,10 @@ async def _record_create(
         )
 
 
-async def _scoped_booking(tx: AsyncSession, tenant_id: str, key: str) -> Booking:
-    return await row_in_reach(tx, Booking, key, tenant_id)
+async def _locked_booking(tx: AsyncSession, tenant_id: str, key: str) -> Booking:
+    """The booking, locked for update: two writes to one booking (a cancellation and
+    a reschedule) run one after the other, each seeing what the other left."""
+    return await row_in_reach(tx, Booking, key, tenant_id, lock=True)
 
 
 async def reschedule_booking(ctx: RequestContext, global_id: str, starts_at: datetime) -> Booking:
@@ -233,7 +235,7 @@ async def reschedule_booking(ctx: RequestContext, global_id: str, starts_at: dat
     key = decode_id("id", global_id, "Booking")
     starts_at = _check_start("startsAt", starts_at)
     async with write_transaction(ctx.sessions) as tx:
-        booking = await _scoped_booking(tx, tenant_id, key)
+        booking = await _locked_booking(tx, tenant_id, key)
         if booking.status not in ACTIVE_BOOKING_STATUSES:
             raise Conflict(f"a {booking.status.value} booking cannot be rescheduled", field="id")
         if booking.customer_id is not None:
@@ -263,7 +265,7 @@ async def cancel_booking(ctx: RequestContext, global_id: str) -> Booking:
     tenant_id = require_writer(ctx.principal, ctx.decisions, "cancelBooking")
     key = decode_id("id", global_id, "Booking")
     async with write_transaction(ctx.sessions) as tx:
-        booking = await _scoped_booking(tx, tenant_id, key)
+        booking = await _locked_booking(tx, tenant_id, key)
         if booking.status is BookingStatus.CANCELLED:
             return booking
         if booking.status not in ACTIVE_BOOKING_STATUSES:

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from basics.ids import decode_id, encode_id
 from basics.principal import PARTNER_ROLES, STAFF_ROLES
@@ -27,7 +28,8 @@ from bookings import capacity
 from identity import tokens
 from identity.apikeys import create_api_key
 from store.engine import create_sessionmaker
-from store.models import Service, Tenant, TenantKind
+from store.models import Booking as BookingRow
+from store.models import BookingStatus, Service, Tenant, TenantKind
 from store.types import new_id
 from tests.conftest import Backend
 from tests.fixtures import World
@@ -675,6 +677,38 @@ async def test_a_booking_waits_only_for_bookings_that_overlap_its_time(
     # It was counted after the lock came: the adjacent booking does not overlap it,
     # the held time was never booked, so it fits.
     assert result.ok()["createBooking"]["booking"]["status"] == "CONFIRMED"
+
+
+async def test_a_reschedule_waits_for_a_cancellation_in_flight(
+    client: httpx.AsyncClient, station: Station, backend: Backend
+) -> None:
+    """A reschedule that reads the booking while another transaction cancels it must
+    see the cancellation (``CONFLICT``), not move a booking that is no longer active
+    and answer as if it were confirmed."""
+    if backend.name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time")
+    customer = await create_customer(client, station.staff)
+    booking = await booked(client, station, customer, SLOTS.take())
+    key = decode_id("id", booking["id"], "Booking")
+    sessions = create_sessionmaker(backend.engine)
+    async with sessions() as tx, tx.begin():
+        await tx.execute(
+            update(BookingRow).where(BookingRow.id == key).values(status=BookingStatus.CANCELLED)
+        )
+        moving = asyncio.create_task(
+            gql(
+                client,
+                RESCHEDULE_BOOKING,
+                {"id": booking["id"], "startsAt": iso(SLOTS.take())},
+                token=station.staff,
+            )
+        )
+        await asyncio.sleep(0.5)
+        assert not moving.done(), "the reschedule did not wait for the booking's lock"
+    result = await asyncio.wait_for(moving, timeout=10)
+    assert result.codes == ["CONFLICT"]
+    after = await read_booking(client, station.staff, booking["id"])
+    assert after == {**booking, "status": "CANCELLED"}
 
 
 async def test_cancel_twice_is_harmless_and_frees_the_slot(
