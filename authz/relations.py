@@ -88,16 +88,29 @@ def _profile_relation(tenant_id: str | None, principal: Principal) -> str:
     return "tenant" if tenant_id == principal.tenant_id else "public"
 
 
+def relation_needs_subject(principal: Principal) -> bool:
+    """Whether a row's relation to this caller depends on whom the row is about.
+
+    Staff and partners reach rows by tenant alone; a data subject by the
+    person. The compiled path tags rows with what the check needs, no more.
+    """
+    return not _reaches_by_tenant(principal)
+
+
+def _reaches_by_tenant(principal: Principal) -> bool:
+    return principal.tenant_id is not None and principal.kind in (
+        PrincipalKind.STAFF,
+        PrincipalKind.PARTNER,
+    )
+
+
 def _row_relation(
     tenant_id: str | None,
     subject_id: str | None,
     principal: Principal,
     own_customer_ids: frozenset[str],
 ) -> str | None:
-    if principal.tenant_id is not None and principal.kind in (
-        PrincipalKind.STAFF,
-        PrincipalKind.PARTNER,
-    ):
+    if _reaches_by_tenant(principal):
         return "tenant" if tenant_id == principal.tenant_id else None
     return _owned(subject_id, principal, own_customer_ids)
 

@@ -14,9 +14,9 @@ from sqlalchemy.sql import visitors
 
 from authz.decisions import Decisions
 from authz.kernel import row_relation_by_keys
-from authz.relations import possible_relations
+from authz.relations import possible_relations, relation_needs_subject
 from authz.scope import row_scope, service_scope
-from basics.principal import ROOT_RELATION, Action, Principal
+from basics.principal import ROOT_RELATION, Action, Principal, PrincipalKind
 from store.models import Base, Service
 
 
@@ -29,6 +29,13 @@ class Access:
         self.principal = principal
         self.decisions = decisions
         self.own_customer_ids = own_customer_ids
+        # Whether each row's tag must name the person it is about: to decide a
+        # data subject's reach, and to note a partner's reads per person. For
+        # staff the tenant decides, and a page then has a handful of distinct
+        # tags to check instead of one per person on it.
+        self.tags_subject = (
+            relation_needs_subject(principal) or principal.kind is PrincipalKind.PARTNER
+        )
 
     def may_query(self, root_field: str) -> bool:
         return self.decisions.allows(f"Query.{root_field}", Action.READ, ROOT_RELATION)

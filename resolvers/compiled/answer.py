@@ -2,14 +2,17 @@
 
 Each object the statement writes opens with its reach tag,
 ``{"@r":[plan index, tenant id, subject id],`` (``sqlgen.REACH_KEY``). One
-regular-expression pass over the text checks every tagged row against the
-caller's reach (the field guard's defence in depth), notes a partner's reads
-per customer, as the field guard notes them, and removes the tag. What is left
-is the answer, byte for byte as the database wrote it.
+split of the text at the tags' opening finds every tagged row; each distinct
+tag is checked against the caller's reach (the field guard's defence in
+depth) and notes a partner's reads per customer, as the field guard notes
+them; the tags are removed. What is left is the answer, byte for byte as the
+database wrote it. (A plain split and a set of distinct tags cost less than
+half of a regular-expression substitution calling back per row.)
 
-The pattern cannot match inside a string value: JSON escapes every quote in
-a string, so ``{"`` only ever opens an object, and no response key of ours
-can contain ``@``.
+A tag's opening cannot occur inside a string value: JSON escapes every quote
+in a string, so ``{"`` only ever opens an object, and no response key of ours
+can contain ``@``. A tag that is not exactly ``index, "tenant id", "subject
+id" | null`` is out of reach.
 
 A connection's rows arrive as result rows; the edges, cursors and page info
 around them are written here.
@@ -27,7 +30,11 @@ from resolvers.compiled.access import Access
 from resolvers.compiled.planner import ObjectPlan, RootPlan
 from resolvers.pagination import cursor_for
 
-REACH_TAG = re.compile(r'\{"@r" ?: ?\[(\d+), ?"(\w+)", ?(?:"(\w+)"|null)\], ?')
+# How each database writes a tag's opening and closing: PostgreSQL's
+# json_build_object and json_build_array put spaces after ":" and ",".
+COMPACT_TAG = ('{"@r":[', "],")
+SPACED_TAG = ('{"@r" : [', "], ")
+TAG_VALUE = re.compile(r'(\d+), ?"(\w+)", ?(?:"(\w+)"|null)')
 
 # Fields of a person's rows that carry nothing about the person (as the field guard).
 NOT_PERSONAL_FIELDS = frozenset({"id", "tenant", "service"})
@@ -57,31 +64,42 @@ class AnswerWriter:
         self.access = access
         self.partner_reads = partner_reads
         self._expected: dict[str, tuple[str, ...]] = {}
-        # Tags already checked in this request: a page repeats the same service,
-        # tenant and customers many times.
-        self._seen: set[tuple[str, str, str | None]] = set()
+        # Tags already checked in this request, as written: a page repeats the
+        # same service, tenant and customers many times.
+        self._seen: set[str] = set()
 
     def checked(self, root: RootPlan, text: str) -> str:
         """``text`` with every row's reach checked and its tag removed."""
-        objects = root.objects
+        opening, closing = SPACED_TAG if text.startswith(SPACED_TAG[0]) else COMPACT_TAG
+        if not text.startswith(opening) and SPACED_TAG[0] in text:
+            opening, closing = SPACED_TAG
+        parts = text.split(opening)
+        kept = [parts[0]]
         seen = self._seen
-
-        def untag(match: re.Match[str]) -> str:
-            tag: tuple[str, str, str | None] = match.groups()  # type: ignore[assignment]
+        for part in parts[1:]:
+            tag, closed, rest = part.partition(closing)
+            if not closed:
+                raise OutOfReach(text[:40])
             if tag not in seen:
-                index, tenant_id, subject_id = int(tag[0]), tag[1], tag[2]
-                if index >= len(objects):
-                    raise OutOfReach(text[:40])
-                plan = objects[index]
-                self._check_reach(plan.type_name, tenant_id, subject_id)
-                if self.partner_reads is not None and subject_id is not None:
-                    personal = _personal_fields(plan)
-                    if personal:
-                        self.partner_reads.setdefault(subject_id, set()).update(personal)
+                self._check_tag(root, tag)
                 seen.add(tag)
-            return "{"
+            kept.append(rest)
+        return "{".join(kept)
 
-        return REACH_TAG.sub(untag, text)
+    def _check_tag(self, root: RootPlan, tag: str) -> None:
+        match = TAG_VALUE.fullmatch(tag)
+        if match is None:
+            raise OutOfReach(tag[:40])
+        index, tenant_id, subject_id = int(match[1]), match[2], match[3]
+        objects = root.objects
+        if index >= len(objects):
+            raise OutOfReach(tag[:40])
+        plan = objects[index]
+        self._check_reach(plan.type_name, tenant_id, subject_id)
+        if self.partner_reads is not None and subject_id is not None:
+            personal = _personal_fields(plan)
+            if personal:
+                self.partner_reads.setdefault(subject_id, set()).update(personal)
 
     def _check_reach(self, type_name: str, tenant_id: str, subject_id: str | None) -> None:
         relation = self.access.relation(type_name, tenant_id, subject_id)

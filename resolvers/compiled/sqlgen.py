@@ -146,7 +146,9 @@ class StatementBuilder:
 
     def reach_tag(self, plan: ObjectPlan, source: FromClause) -> ColumnElement[Any]:
         spec = TYPES[plan.type_name]
-        subject = source.c[spec.subject] if spec.subject else literal_column("NULL")
+        subject: ColumnElement[Any] = literal_column("NULL")
+        if spec.subject and self.access.tags_subject:
+            subject = source.c[spec.subject]
         build = func.json_build_array if self.postgres else func.json_array
         return build(literal_column(str(plan.index)), source.c.tenant_id, subject)
 
