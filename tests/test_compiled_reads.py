@@ -16,10 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, update
 
-from basics.ids import decode_id
+from authz.decisions import Authorizer
+from basics.ids import decode_id, encode_id
+from basics.principal import Principal, PrincipalKind
+from resolvers.compiled.access import Access
+from resolvers.compiled.sqlgen import StatementBuilder
 from store.models import Booking
+from store.types import new_id
 from tests.conftest import Backend
 from tests.fixtures import World
 from tests.graphql_client import gql
@@ -267,3 +272,19 @@ async def test_a_stored_value_that_spells_a_reach_tag_stays_a_value(
     assert compiled["booking"]["customerNotes"] == forged
     notes = [edge["node"]["customerNotes"] for edge in compiled["bookings"]["edges"]]
     assert forged in notes
+
+
+@pytest.mark.parametrize("type_name", ["Booking", "PrivacyRequest", "A" * 60])
+async def test_the_database_writes_global_ids_as_encode_id_does(
+    backend: Backend, type_name: str
+) -> None:
+    """Keys whose base64 holds ``+`` and ``/``, and ids long enough for the database's
+    base64 to wrap its lines, come out as ``basics.ids.encode_id`` writes them."""
+    staff = Principal(PrincipalKind.STAFF, "s", frozenset({"staff"}), tenant_id="t" * 32)
+    access = Access(staff, Authorizer().decisions(staff.roles, staff.tenant_id), frozenset())
+    builder = StatementBuilder(backend.name, access, lambda _field: 1)
+    keys = ["~~~~>>>>????", "ÿþ" * 20, "0" * 32, "f" * 80, new_id()]
+    async with backend.engine.connect() as connection:
+        for key in keys:
+            written = await connection.scalar(select(builder.global_id(type_name, literal(key))))
+            assert written == encode_id(type_name, key), key
