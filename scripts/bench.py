@@ -34,6 +34,11 @@ Usage::
 
     .venv/bin/python scripts/bench.py [--quick] [--json PATH] [--no-docs]
     .venv/bin/python scripts/bench.py --database-url "$(./scripts/postgres-for-tests)"
+    .venv/bin/python scripts/bench.py --only search --no-docs --profile never
+
+``--only`` measures the named operations alone (comma-separated, or repeated), so
+one of them can be followed through a change without the whole run; such a run
+never rewrites the docs, whose tables list every operation.
 
 A full run (not ``--quick``) rewrites its backend's tables in
 ``docs/performance.md`` between ``<!-- bench:<backend>:start -->`` and
@@ -274,16 +279,18 @@ def build_requests(side: Side) -> None:
     )
 
 
-async def verify(large: Side) -> list[str]:
+async def verify(large: Side, names: tuple[str, ...]) -> list[str]:
     """The comparisons are fair: same answers without the guard, the floor's rows are the app's."""
     checks = []
-    for name in ("lookup", "page", "search", "mydata"):
+    for name in (n for n in ("lookup", "page", "search", "mydata") if n in names):
         request = large.requests[name](0)
         guarded = await request.send(large.clients[LARGE])
         unguarded = await request.send(large.clients[UNGUARDED])
         if data_of(guarded) != data_of(unguarded) or guarded.content != unguarded.content:
             raise RuntimeError(f"the apps with and without the guard answer {name} differently")
     checks.append("with and without FieldGuard: byte-identical answers to every query")
+    if "page" not in names:
+        return checks
     page = data_of(await large.requests["page"](0).send(large.clients[LARGE]))
     floor = json.loads(await floor_page(large.engine, large.dataset.tenants[0].id))["data"]
     if page != floor or len(page["bookings"]["edges"]) != PAGE_SIZE:
@@ -326,7 +333,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, default=None, help="write every figure here")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        metavar="NAMES",
+        help="measure only these operations, comma-separated or repeated ("
+        + ", ".join(QUERIES)
+        + "); implies --no-docs",
+    )
     args = parser.parse_args(argv)
+    args.only = _only(parser, args.only)
     args.bookings = args.bookings or (200 if args.quick else 2_000)
     args.rounds = args.rounds or (8 if args.quick else 30)
     args.warmup = args.warmup if args.warmup is not None else (2 if args.quick else 3)
@@ -335,6 +352,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.database_url is not None and not args.database_url.startswith("postgresql"):
         parser.error("--database-url must be a postgresql+asyncpg:// URL")
     return args
+
+
+def _only(parser: argparse.ArgumentParser, values: list[str] | None) -> tuple[str, ...]:
+    """The operations to measure, in the run's usual order; all of them by default."""
+    if not values:
+        return tuple(QUERIES)
+    wanted = {name.strip() for value in values for name in value.split(",") if name.strip()}
+    unknown = sorted(wanted - set(QUERIES))
+    if unknown or not wanted:
+        parser.error(
+            f"--only: unknown operation {', '.join(unknown)}; choose from {', '.join(QUERIES)}"
+        )
+    return tuple(name for name in QUERIES if name in wanted)
 
 
 async def open_side(
@@ -376,6 +406,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "quick": args.quick,
             "page_size": PAGE_SIZE,
             "search_term": SEARCH_TERM,
+            "operations": list(args.only),
         },
         "targets": TARGETS,
     }
@@ -399,7 +430,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         graphql_view(bare).schema = schema_variant(application_schema(bare), None)
         large.clients[UNGUARDED] = await stack.enter_async_context(client_for(bare))
 
-        report["checks"] = await verify(large)
+        report["checks"] = await verify(large, args.only)
         say("", *(f"check     {c}" for c in report["checks"]))
         say(
             f"settings  env=production, {args.rounds} rounds after {args.warmup} warm-up, "
@@ -407,7 +438,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "versions  " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
         )
         operations = []
-        for name in QUERIES:
+        for name in args.only:
             probes: dict[str, Probe] = {
                 BASE: http_probe(base.clients[BASE], base.requests[name]),
                 LARGE: http_probe(large.clients[LARGE], large.requests[name]),
@@ -437,7 +468,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 say(*lines)
         report["markdown"] = markdown(report, operations)
         report["within_targets"] = not over
-        if not args.quick and not args.no_docs:
+        if not args.quick and not args.no_docs and args.only == tuple(QUERIES):
             write_docs(backend, report["markdown"])
             say("", f"rewrote the {backend} tables in {DOCS.relative_to(REPO)}")
     return report
