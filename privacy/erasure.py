@@ -75,6 +75,11 @@ HANDLED_ROWS: dict[str, RowErasure] = {
     "one_time_codes": RowErasure.DELETE,
     "outbox": RowErasure.DELETE,
     "partner_reads": RowErasure.CASCADE,
+    # Search suffixes go with the customer row (foreign key and triggers); the
+    # receipt's DELETED customer record stands for them.
+    "customer_search_name": RowErasure.CASCADE,
+    "customer_search_email": RowErasure.CASCADE,
+    "customer_search_phone": RowErasure.CASCADE,
     "privacy_requests": RowErasure.KEEP,
 }
 

@@ -58,6 +58,11 @@ from tests.graphql_client import Result
 
 # Bookkeeping of the rate limiter: a refused call still counts, by design.
 COUNTER_TABLES = frozenset({"rate_limit_windows"})
+# The search index holds one row per character of a customer's name, email and
+# phone, so an accepted update to a shorter value rightly has fewer of them.
+DERIVED_TABLES = frozenset(
+    {"customer_search_name", "customer_search_email", "customer_search_phone"}
+)
 SAFE_CODES = frozenset({"BAD_USER_INPUT", "NOT_FOUND"})
 HOURS = {d: [["07:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 # A slot inside the opening hours on the service's grid, well ahead.
@@ -105,7 +110,9 @@ async def post_upload(
 
 async def row_counts(backend: Backend) -> dict[str, int]:
     """Rows per table, in one statement; fails if any table has gone."""
-    tables = [t for t in Base.metadata.sorted_tables if t.name not in COUNTER_TABLES]
+    tables = [
+        t for t in Base.metadata.sorted_tables if t.name not in COUNTER_TABLES | DERIVED_TABLES
+    ]
     statement = select(
         *(select(func.count()).select_from(t).scalar_subquery().label(t.name) for t in tables)
     )
