@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import Select, false, or_, select
 
-from authz.kernel import may_read
 from basics.errors import NotFound
 from basics.ids import decode_id
-from basics.principal import PrincipalKind, Relation
 from resolvers import validation
 from resolvers.context import RequestContext
+from resolvers.customer_search import MAX_SEARCH_LENGTH, customer_match, may_search, narrow
 from resolvers.pagination import Page, SortKey, paginate
+from store.candidates import AmongCandidates
 from store.models import (
     Booking,
     BookingStatus,
@@ -32,7 +32,6 @@ BOOKING_ORDER = SortKey(Booking.starts_at, Booking.id, is_datetime=True)
 CUSTOMER_ORDER = SortKey(Customer.name, Customer.id)
 VEHICLE_ORDER = SortKey(Vehicle.registration, Vehicle.id, nullable=True)
 DOCUMENT_ORDER = SortKey(Document.issued_at, Document.id, is_datetime=True)
-MAX_SEARCH_LENGTH = 100
 
 
 async def load_one(ctx: RequestContext, model: type[M], global_id: str, *, field: str = "id") -> M:
@@ -90,61 +89,34 @@ def bookings_statement(ctx: RequestContext, flt: BookingFilter) -> Select[Bookin
     return statement
 
 
-def _like_pattern(field: str, search: str) -> str:
-    term = validation.text(field, search, max_length=MAX_SEARCH_LENGTH)
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
 async def list_customers(
     ctx: RequestContext, search: str | None, first: int | None, after: str | None
 ) -> Page[Customer]:
     return await paginate(
         ctx.session,
-        customers_statement(ctx, search),
+        await customers_statement(ctx, search),
         CUSTOMER_ORDER,
         first=ctx.page_size(first),
         after=after,
     )
 
 
-def customers_statement(ctx: RequestContext, search: str | None) -> Select[Customer]:
+async def customers_statement(ctx: RequestContext, search: str | None) -> Select[Customer]:
     """Customers, optionally matching ``search`` in name, email, phone or a vehicle's plate.
 
     Only fields the caller may read are searched: otherwise a search would
     answer what the field policy hides (an inspector probing for an email, a
-    reminder service learning who owns a plate).
+    reminder service learning who owns a plate). ``resolvers.customer_search``
+    says what matches and narrows it through the search index when that is
+    the cheaper way (one bounded count decides).
     """
     statement = select(Customer).where(ctx.loaders.scope(Customer))
     if search is not None:
-        pattern = _like_pattern("search", search)
-        digits = "".join(ch for ch in search if ch.isdigit())
-        conditions: list[ColumnElement[bool]] = []
-        if _may_search(ctx, "Customer", "name"):
-            conditions.append(Customer.name.ilike(pattern, escape="\\"))
-        if _may_search(ctx, "Customer", "email"):
-            conditions.append(Customer.email.like(pattern, escape="\\"))
-        if validation.looks_like_registration(search) and _may_search(
-            ctx, "Vehicle", "registration"
-        ):
-            # Owners of the plate in the caller's scope: an IN over the
-            # (tenant, registration) index. A correlated EXISTS here became a
-            # scan of every vehicle on PostgreSQL, growing with all tenants.
-            plate = validation.registration("search", search)
-            owners = select(Vehicle.owner_id).where(
-                ctx.loaders.scope(Vehicle), Vehicle.registration == plate
-            )
-            conditions.append(Customer.id.in_(owners))
-        if len(digits) >= 4 and _may_search(ctx, "Customer", "phone"):
-            conditions.append(Customer.phone.like(f"%{digits}%"))
-        statement = statement.where(or_(false(), *conditions))
+        match = await narrow(ctx.session, customer_match(ctx.principal, ctx.decisions, search))
+        statement = statement.where(or_(false(), *match.conditions))
+        if match.candidates is not None:
+            statement = statement.where(AmongCandidates(Customer.id, match.candidates))
     return statement
-
-
-def _may_search(ctx: RequestContext, type_name: str, field_name: str) -> bool:
-    """Whether the caller may read the field on the rows a search returns."""
-    relation = Relation.SELF if ctx.principal.kind is PrincipalKind.SUBJECT else Relation.TENANT
-    return may_read(ctx.decisions, type_name, field_name, relation)
 
 
 async def list_vehicles(
@@ -167,7 +139,7 @@ def vehicles_statement(ctx: RequestContext, search: str | None) -> Select[Vehicl
         conditions = [
             column == normalised
             for column, name in ((Vehicle.registration, "registration"), (Vehicle.vin, "vin"))
-            if _may_search(ctx, "Vehicle", name)
+            if may_search(ctx.principal, ctx.decisions, "Vehicle", name)
         ]
         statement = statement.where(or_(false(), *conditions))
     return statement

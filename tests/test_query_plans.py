@@ -16,11 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, false, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from authz.decisions import Authorizer
 from authz.scope import row_scope, subject_customer_ids
 from basics.principal import Principal, PrincipalKind
+from resolvers.customer_search import customer_match
+from store.candidates import AmongCandidates
 from store.models import (
     Booking,
     BookingChannel,
@@ -161,6 +164,19 @@ def _children(model: Any, parent: Any, order: Any, ids: list[str], scope: Any) -
     return select(ranked).where(ranked.c.position <= 50)
 
 
+def _search(staff: Principal, term: str) -> Select[Any]:
+    """A staff search as ``customers_statement`` builds it when the index serves it."""
+    match = customer_match(staff, Authorizer().decisions(staff.roles, staff.tenant_id), term)
+    assert match.candidates is not None
+    return (
+        select(Customer)
+        .where(row_scope(Customer, staff), or_(false(), *match.conditions))
+        .where(AmongCandidates(Customer.id, match.candidates))
+        .order_by(Customer.name, Customer.id)
+        .limit(21)
+    )
+
+
 def hot_queries(seeded: dict[str, Any]) -> dict[str, Select[Any]]:
     staff = _staff(seeded["tenant_id"])
     subject = Principal(
@@ -188,6 +204,8 @@ def hot_queries(seeded: dict[str, Any]) -> dict[str, Select[Any]]:
         )
         .order_by(Customer.name, Customer.id)
         .limit(21),
+        "customer search by name (index)": _search(staff, "Kunde 004"),
+        "customer search by phone digits (index)": _search(staff, "3000042"),
         "customers page by name": select(Customer)
         .where(row_scope(Customer, staff))
         .order_by(Customer.name, Customer.id)
@@ -250,6 +268,8 @@ EXPECTED_INDEX = {
     "documents of a person (erasure)": "ix_documents_customer",
     "documents of a person's bookings (erasure)": "ix_bookings_customer",
     "customer search by plate": "ix_vehicles_tenant_registration",
+    "customer search by name (index)": "ix_customer_search_name_lookup",
+    "customer search by phone digits (index)": "ix_customer_search_phone_lookup",
 }
 
 

@@ -45,13 +45,15 @@ class Fallback(Exception):
     """The executor answers this root field."""
 
 
-def _connection_statement(ctx: RequestContext, name: str, args: dict[str, Any]) -> Select[Any]:
+async def _connection_statement(
+    ctx: RequestContext, name: str, args: dict[str, Any]
+) -> Select[Any]:
     if name == "bookings":
         if args.get("filter") is not None:
             raise Fallback
         return queries.bookings_statement(ctx, queries.BookingFilter())
     if name == "customers":
-        return queries.customers_statement(ctx, args.get("search"))
+        return await queries.customers_statement(ctx, args.get("search"))
     if name == "vehicles":
         return queries.vehicles_statement(ctx, args.get("search"))
     kind = args.get("kind")
@@ -136,16 +138,16 @@ class RootRunner:
         after = args.get("after")
         statement = root.statements.get(self.statement_key)
         if statement is None:
-            statement = self._page(root, args, first, after)
+            statement = await self._page(root, args, first, after)
             root.remember(self.statement_key, statement)
         rows = await self._fetch(statement)
         return RawJSON(self.writer.connection(root, rows, first, after))
 
-    def _page(
+    async def _page(
         self, root: RootPlan, args: dict[str, Any], first: int, after: str | None
     ) -> Select[Any]:
         sort = SORTS[root.name]
-        base = _connection_statement(self.ctx, root.name, args)
+        base = await _connection_statement(self.ctx, root.name, args)
         wants_total = any(w.name == "totalCount" for w in root.wrappers)
         wants_nodes = any(
             w.name == "edges" and any(name == "node" for _key, name in w.fields)
