@@ -138,8 +138,13 @@ async def paginate(
     *,
     first: int,
     after: str | None,
+    count_statement: Select[T] | None = None,
 ) -> Page[T]:
-    """Run one page of ``statement`` (already scoped and filtered)."""
+    """Run one page of ``statement`` (already scoped and filtered).
+
+    ``count_statement`` counts the whole connection when ``statement`` is
+    narrowed to the page (a search cut from its index); by default the same.
+    """
     selected = page_statement(statement, sort, first=first, after=after)
     rows = list((await session.execute(selected)).scalars().all()) if first else []
     has_next = len(rows) > first
@@ -149,6 +154,6 @@ async def paginate(
         cursors=[encode_cursor(sort, row) for row in rows],
         has_next_page=has_next,
         has_previous_page=after is not None,
-        count_statement=statement,
+        count_statement=statement if count_statement is None else count_statement,
         session=session,
     )

@@ -12,8 +12,14 @@ from basics.errors import NotFound
 from basics.ids import decode_id
 from resolvers import validation
 from resolvers.context import RequestContext
-from resolvers.customer_search import MAX_SEARCH_LENGTH, customer_match, may_search, narrow
-from resolvers.pagination import Page, SortKey, paginate
+from resolvers.customer_search import (
+    MAX_SEARCH_LENGTH,
+    customer_match,
+    may_search,
+    narrow,
+    page_ids,
+)
+from resolvers.pagination import Page, SortKey, decode_cursor, paginate
 from store.candidates import AmongCandidates
 from store.models import (
     Booking,
@@ -92,31 +98,39 @@ def bookings_statement(ctx: RequestContext, flt: BookingFilter) -> Select[Bookin
 async def list_customers(
     ctx: RequestContext, search: str | None, first: int | None, after: str | None
 ) -> Page[Customer]:
+    size = ctx.page_size(first)
+    page, total = await customers_statements(ctx, search, first=size, after=after)
     return await paginate(
-        ctx.session,
-        await customers_statement(ctx, search),
-        CUSTOMER_ORDER,
-        first=ctx.page_size(first),
-        after=after,
+        ctx.session, page, CUSTOMER_ORDER, first=size, after=after, count_statement=total
     )
 
 
-async def customers_statement(ctx: RequestContext, search: str | None) -> Select[Customer]:
-    """Customers, optionally matching ``search`` in name, email, phone or a vehicle's plate.
+async def customers_statements(
+    ctx: RequestContext, search: str | None, *, first: int, after: str | None
+) -> tuple[Select[Customer], Select[Customer]]:
+    """Customers, optionally matching ``search`` in name, email, phone or a vehicle's plate:
+    the statement a page of ``first`` after ``after`` is cut from, and the one to count.
 
     Only fields the caller may read are searched: otherwise a search would
     answer what the field policy hides (an inspector probing for an email, a
     reminder service learning who owns a plate). ``resolvers.customer_search``
     says what matches and narrows it through the search index when that is
-    the cheaper way (one bounded count decides).
+    the cheaper way (one bounded count decides); where the index alone can
+    name the page's rows, the page's statement reads only those.
     """
     statement = select(Customer).where(ctx.loaders.scope(Customer))
-    if search is not None:
-        match = await narrow(ctx.session, customer_match(ctx.principal, ctx.decisions, search))
-        statement = statement.where(or_(false(), *match.conditions))
-        if match.candidates is not None:
-            statement = statement.where(AmongCandidates(Customer.id, match.candidates))
-    return statement
+    if search is None:
+        return statement, statement
+    match = await narrow(ctx.session, customer_match(ctx.principal, ctx.decisions, search))
+    statement = statement.where(or_(false(), *match.conditions))
+    if match.candidates is None:
+        return statement, statement
+    counted = statement.where(AmongCandidates(Customer.id, match.candidates))
+    cursor = decode_cursor(CUSTOMER_ORDER, after) if after is not None else None
+    ids = page_ids(match, first, cursor)
+    if ids is None:
+        return counted, counted
+    return statement.where(AmongCandidates(Customer.id, ids)), counted
 
 
 async def list_vehicles(

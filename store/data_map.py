@@ -177,8 +177,9 @@ DATA_MAP: dict[str, TableMap] = {
             "updated_at": _a(Category.BOOKING_DETAILS, Erasure.NULL, Purpose.BOOKING),
         },
     ),
-    # The search index's suffixes of a customer's name, email and phone: the
-    # same data in pieces, written by triggers and removed with the customer row.
+    # The search index's suffixes of a customer's name, email and phone, each
+    # with the name pages sort by: the same data in pieces, written by
+    # triggers and removed with the customer row.
     **{
         f"customer_search_{field}": TableMap(
             RowErasure.CASCADE,
@@ -186,6 +187,7 @@ DATA_MAP: dict[str, TableMap] = {
                 "customer_id": _a(Category.SUBJECT_LINK, Erasure.NULL, Purpose.BOOKING),
                 "tenant_id": _NP,
                 "part": _a(category, Erasure.NULL, Purpose.BOOKING),
+                "name": _a(Category.NAME, Erasure.NULL, Purpose.BOOKING),
             },
         )
         for field, category in (

@@ -129,19 +129,23 @@ class Customer(Base):
     tenant: Mapped[Tenant] = _parent("Tenant")
 
 
-# Search parts: every suffix of a searchable customer field, lower-cased by the
-# database and cut to SEARCH_PART_LENGTH characters. ``name ILIKE '%term%'``
-# holds exactly when some suffix of lower(name) starts with lower(term), so the
-# customers matching a term are one index range per tenant (``part`` from
-# lower(term) up to lower(term) followed by the highest code point), whatever
-# the table's size; a term longer than a part is narrowed by its first
-# SEARCH_PART_LENGTH characters and the original condition decides. The rows
-# are written by triggers on ``customers`` (migration 0006), so every write
-# path keeps them in step, and go with the customer row (foreign key, and a
-# delete trigger on SQLite, where foreign keys are a per-connection pragma).
-# One table per field, so each holds one data category and the search stays
-# limited to the fields the caller may read. ``part`` compares bytewise on
-# PostgreSQL (collation "C"), as SQLite's BINARY does, so a prefix is a range.
+# Search parts: every suffix of a searchable customer field, folded as the
+# field's search condition compares it (lower-cased for the name's ILIKE; the
+# email as LIKE compares it on each backend, see migration 0006) and cut to
+# SEARCH_PART_LENGTH characters, with the customer's name beside it. ``name
+# ILIKE '%term%'`` holds exactly when some suffix of lower(name) starts with
+# lower(term), so the customers matching a term are one index range per
+# tenant (``part`` from the term up to the term followed by the highest code
+# point), already holding (name, id), the order pages are cut in; a term
+# longer than a part is narrowed by its first SEARCH_PART_LENGTH characters
+# and the original condition decides. The rows are written by triggers on
+# ``customers`` (migration 0006), so every write path keeps them in step, and
+# go with the customer row (foreign key, and a delete trigger on SQLite,
+# where foreign keys are a per-connection pragma). One table per field, so
+# each holds one data category and the search stays limited to the fields the
+# caller may read. ``part`` compares bytewise on PostgreSQL (collation "C"),
+# as SQLite's BINARY does, so a prefix is a range; ``name`` keeps the
+# collation of ``customers.name``, so it sorts as pages do.
 SEARCH_PART_LENGTH = 12
 SEARCH_PART = String(SEARCH_PART_LENGTH).with_variant(
     String(SEARCH_PART_LENGTH, collation="C"), "postgresql"
@@ -158,11 +162,12 @@ class _CustomerSearchPart:
     )
     part: Mapped[str] = mapped_column(SEARCH_PART, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
         return (
-            Index(f"ix_{cls.__tablename__}_lookup", "tenant_id", "part", "customer_id"),
+            Index(f"ix_{cls.__tablename__}_lookup", "tenant_id", "part", "name", "customer_id"),
             {"sqlite_with_rowid": False},
         )
 

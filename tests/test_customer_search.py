@@ -27,8 +27,9 @@ from basics.principal import Principal, PrincipalKind
 from privacy.flush import flush_erased_pages
 from privacy.retention import purge
 from resolvers import customer_search
-from resolvers.customer_search import customer_match
+from resolvers.customer_search import customer_match, page_ids
 from server.app import create_app
+from store.candidates import AmongCandidates
 from store.engine import create_sessionmaker
 from store.models import (
     SEARCH_PART_LENGTH,
@@ -151,6 +152,11 @@ async def _ids(backend: Backend, statement: Any) -> list[str]:
 async def _scan_and_index(
     backend: Backend, shop: Shop, role: str, term: str
 ) -> tuple[list[str], list[str]]:
+    """The customers the plain conditions find, and those the index path finds, in page order.
+
+    Where the index claims to name the matches exactly (``ordered``), it must,
+    and a page cut from it alone must be the scan's first rows.
+    """
     principal = _principal(shop, role)
     decisions = Authorizer().decisions(principal.roles, shop.id)
     match = customer_match(principal, decisions, term)
@@ -159,11 +165,19 @@ async def _scan_and_index(
         .where(row_scope(Customer, principal), or_(false(), *match.conditions))
         .order_by(Customer.name, Customer.id)
     )
+    scanned = await _ids(backend, scan)
     if match.candidates is None:
-        return await _ids(backend, scan), await _ids(backend, scan)
-    return await _ids(backend, scan), await _ids(
-        backend, scan.where(Customer.id.in_(match.candidates))
-    )
+        return scanned, scanned
+    if match.ordered is not None:
+        exact = await _ids(backend, select(match.ordered.subquery().c[1]))
+        assert sorted(exact) == sorted(scanned), (role, term)
+        for first in (1, 2, len(scanned) + 1):
+            ids = page_ids(match, first, None)
+            assert ids is not None
+            page = await _ids(backend, scan.where(AmongCandidates(Customer.id, ids)))
+            assert page == scanned[: first + 1], (role, term, first)
+    indexed = scan.where(AmongCandidates(Customer.id, match.candidates))
+    return scanned, await _ids(backend, indexed)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -174,9 +188,13 @@ async def test_the_index_finds_what_the_scan_finds(backend: Backend, shops: Any,
         scanned, indexed = await _scan_and_index(backend, shop, role, term)
         assert indexed == scanned, (role, term)
         assert set(indexed) <= everyone, (role, term)  # never another tenant's
-    # The terms do find people: the comparison is not between two empty lists.
+    # The terms do find people: the comparison is not between two empty lists,
+    # and the index does name them exactly for the usual terms.
     scanned, _ = await _scan_and_index(backend, shop, "staff", "Kjeldsen")
     assert scanned == [ids["Eva Kjeldsen"], ids["Kjeld Kjeldsen"]]
+    principal = _principal(shop, "staff")
+    match = customer_match(principal, Authorizer().decisions(principal.roles, shop.id), "Kjeldsen")
+    assert match.ordered is not None
     assert not set(scanned) & set(other_ids.values())
 
 

@@ -45,15 +45,21 @@ class Fallback(Exception):
     """The executor answers this root field."""
 
 
-async def _connection_statement(
-    ctx: RequestContext, name: str, args: dict[str, Any]
-) -> Select[Any]:
+async def _connection_statements(
+    ctx: RequestContext, name: str, args: dict[str, Any], first: int, after: str | None
+) -> tuple[Select[Any], Select[Any]]:
+    """The statement the page is cut from, and the one ``totalCount`` counts."""
+    if name == "customers":
+        return await queries.customers_statements(ctx, args.get("search"), first=first, after=after)
+    statement = _connection_statement(ctx, name, args)
+    return statement, statement
+
+
+def _connection_statement(ctx: RequestContext, name: str, args: dict[str, Any]) -> Select[Any]:
     if name == "bookings":
         if args.get("filter") is not None:
             raise Fallback
         return queries.bookings_statement(ctx, queries.BookingFilter())
-    if name == "customers":
-        return await queries.customers_statement(ctx, args.get("search"))
     if name == "vehicles":
         return queries.vehicles_statement(ctx, args.get("search"))
     kind = args.get("kind")
@@ -147,7 +153,7 @@ class RootRunner:
         self, root: RootPlan, args: dict[str, Any], first: int, after: str | None
     ) -> Select[Any]:
         sort = SORTS[root.name]
-        base = await _connection_statement(self.ctx, root.name, args)
+        base, total = await _connection_statements(self.ctx, root.name, args, first, after)
         wants_total = any(w.name == "totalCount" for w in root.wrappers)
         wants_nodes = any(
             w.name == "edges" and any(name == "node" for _key, name in w.fields)
@@ -158,7 +164,7 @@ class RootRunner:
             root.node if wants_nodes else None,
             page_statement(base, sort, first=first, after=after),
             sort,
-            base if wants_total else None,
+            total if wants_total else None,
         )
 
     async def _fetch(self, statement: Select[Any]) -> Sequence[Any]:

@@ -3,10 +3,12 @@
 ``customers(search:)`` matched ``%term%`` by reading a tenant's customers in
 name order until it had its page, which no B-tree index serves, so it grew
 with the data. Each searchable field (name, email, phone) now has a table of
-its suffixes, lower-cased by the database and cut to 12 characters, indexed
-by (tenant, part): a term is one index range per field and tenant. It needs
-no extension (pg_trgm is often not the application role's to create) and
-behaves the same on SQLite and PostgreSQL.
+its suffixes, cut to 12 characters and folded as the field's condition
+compares (see ``FOLD``), with the customer's name beside each, indexed by
+(tenant, part, name, customer): a term is one index range per field and
+tenant, already carrying the order pages are cut in. It needs no extension
+(pg_trgm is often not the application role's to create) and behaves the
+same on SQLite and PostgreSQL.
 
 Triggers write the rows, so every write path (the API, privacy rectification,
 bulk seeding, plain SQL) keeps them in step; the rows go with the customer
@@ -35,6 +37,15 @@ PART_LENGTH = 12
 FIELDS = ("name", "email", "phone")
 TRIGGERS = ("customer_search_insert", "customer_search_update", "customer_search_delete")
 PG_FUNCTION = "customer_search_sync"
+# How each field is folded before it is cut, per backend: as its search
+# condition compares it, so a part matches exactly when the condition does.
+# name: ILIKE, lower() on both sides. email: LIKE, case-sensitive on
+# PostgreSQL, ASCII case-insensitive on SQLite (whose lower() folds ASCII
+# only). phone: digits.
+FOLD = {
+    "postgresql": {"name": "lower({})", "email": "{}", "phone": "{}"},
+    "sqlite": {"name": "lower({})", "email": "lower({})", "phone": "{}"},
+}
 
 
 def _part_type() -> sa.types.TypeEngine[str]:
@@ -49,11 +60,12 @@ def _create_tables() -> None:
             sa.Column("customer_id", sa.String(length=32), nullable=False),
             sa.Column("part", _part_type(), nullable=False),
             sa.Column("tenant_id", sa.String(length=32), nullable=False),
+            sa.Column("name", sa.String(length=200), nullable=False),
             sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="CASCADE"),
             sa.PrimaryKeyConstraint("customer_id", "part"),
             sqlite_with_rowid=False,
         )
-        op.create_index(f"ix_{table}_lookup", table, ["tenant_id", "part", "customer_id"])
+        op.create_index(f"ix_{table}_lookup", table, ["tenant_id", "part", "name", "customer_id"])
 
 
 # The SQL below is built from this module's constants only (S608 is about input).
@@ -72,10 +84,11 @@ def _sqlite_positions(value: str) -> str:
 
 def _sqlite_insert(row: str, field: str) -> str:
     value = f"{row}.{field}"
+    folded = FOLD["sqlite"][field].format(value)
     return (
-        f"INSERT INTO customer_search_{field} (customer_id, part, tenant_id) "  # noqa: S608
-        f"SELECT DISTINCT {row}.id, substr(lower({value}), p.key + 1, {PART_LENGTH}), "
-        f"{row}.tenant_id FROM {_sqlite_positions(value)} AS p"
+        f"INSERT INTO customer_search_{field} (customer_id, part, tenant_id, name) "  # noqa: S608
+        f"SELECT DISTINCT {row}.id, substr({folded}, p.key + 1, {PART_LENGTH}), "
+        f"{row}.tenant_id, {row}.name FROM {_sqlite_positions(value)} AS p"
     )
 
 
@@ -105,10 +118,12 @@ def _sqlite_upgrade() -> None:
 
 
 def _pg_insert(row: str, field: str) -> str:
+    value = f"{row}.{field}"
+    folded = FOLD["postgresql"][field].format(value)
     return (
-        f"INSERT INTO customer_search_{field} (customer_id, part, tenant_id) "  # noqa: S608
-        f"SELECT DISTINCT {row}.id, substr(lower({row}.{field}), n, {PART_LENGTH}), "
-        f"{row}.tenant_id FROM generate_series(1, length({row}.{field})) AS n"
+        f"INSERT INTO customer_search_{field} (customer_id, part, tenant_id, name) "  # noqa: S608
+        f"SELECT DISTINCT {row}.id, substr({folded}, n, {PART_LENGTH}), "
+        f"{row}.tenant_id, {row}.name FROM generate_series(1, length({value})) AS n"
     )
 
 
