@@ -5,12 +5,13 @@ email, the digits of the phone, or a vehicle's plate, each only when the
 caller may read that field. Those conditions alone mean reading a tenant's
 customers in name order until a page is full, which grows with the data.
 
-So a staff search of at least ``INDEXED_LENGTH`` characters also narrows the
-customers to candidates from the suffix tables (``store.models``, written by
-triggers): for each field the caller may search, one range of the
-(tenant, part) index, from the folded term to the term followed by the
-highest code point. Every customer the conditions match is a candidate, and
-the conditions still decide, so the rows, their order and the cursors are
+So a search by a member of the tenant (staff, its admins, its partners) of
+at least ``INDEXED_LENGTH`` characters also narrows the customers to
+candidates from the suffix tables (``store.search_index``, written by triggers):
+for each field the caller may search, one range of the (tenant, part)
+index, from the folded term to the term followed by the highest code
+point. Every customer the conditions match is a candidate, and the
+conditions still decide, so the rows, their order and the cursors are
 exactly what the conditions alone give.
 
 Where the parts match exactly what the conditions match (a term no longer
@@ -55,13 +56,12 @@ from authz.scope import partner_customer_filter, row_scope
 from basics.principal import Principal, PrincipalKind, Relation
 from resolvers import validation
 from store.engine import SerialReader
-from store.models import (
+from store.models import Customer, Vehicle
+from store.search_index import (
     SEARCH_PART_LENGTH,
-    Customer,
     CustomerSearchEmail,
     CustomerSearchName,
     CustomerSearchPhone,
-    Vehicle,
 )
 
 MAX_SEARCH_LENGTH = 100
@@ -116,7 +116,11 @@ def customer_match(principal: Principal, decisions: Decisions, search: str) -> C
             row_scope(Vehicle, principal), Vehicle.registration == plate
         )
         conditions.append(Customer.id.in_(owners))
-        parts.append(select(Customer.name, Customer.id).where(Customer.id.in_(owners)))
+        parts.append(
+            select(Customer.name, Customer.id).where(
+                Customer.tenant_id == tenant_id, Customer.id.in_(owners)
+            )
+        )
     if len(digits) >= MIN_PHONE_DIGITS and may("Customer", "phone"):
         conditions.append(Customer.phone.like(f"%{digits}%"))
         parts.append(_parts(CustomerSearchPhone, tenant_id, literal(digits)))

@@ -71,6 +71,7 @@ from bench_results import (
     REPO,
     TARGETS,
     UNGUARDED,
+    Operation,
     Probe,
     http_probe,
     markdown,
@@ -391,6 +392,23 @@ async def open_side(
     return side
 
 
+async def measure_one(name: str, base: Side, large: Side, args: argparse.Namespace) -> Operation:
+    """One operation, its variants interleaved round by round."""
+    probes: dict[str, Probe] = {
+        BASE: http_probe(base.clients[BASE], base.requests[name]),
+        LARGE: http_probe(large.clients[LARGE], large.requests[name]),
+        UNGUARDED: http_probe(large.clients[UNGUARDED], large.requests[name]),
+    }
+    if name == "page":
+        tenant_id = large.dataset.tenants[0].id
+
+        async def floor(_round: int, tenant_id: str = tenant_id) -> bytes:
+            return await floor_page(large.engine, tenant_id)
+
+        probes[FLOOR] = floor
+    return await measure(name, probes, rounds=args.rounds, warmup=args.warmup)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     backend = "postgresql" if args.database_url else "sqlite"
     report: dict[str, Any] = {
@@ -437,21 +455,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             f"interleaved {BASE}, {LARGE}, {UNGUARDED}[, {FLOOR}]",
             "versions  " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
         )
-        operations = []
-        for name in args.only:
-            probes: dict[str, Probe] = {
-                BASE: http_probe(base.clients[BASE], base.requests[name]),
-                LARGE: http_probe(large.clients[LARGE], large.requests[name]),
-                UNGUARDED: http_probe(large.clients[UNGUARDED], large.requests[name]),
-            }
-            if name == "page":
-                tenant_id = large.dataset.tenants[0].id
-
-                async def floor(_round: int, tenant_id: str = tenant_id) -> bytes:
-                    return await floor_page(large.engine, tenant_id)
-
-                probes[FLOOR] = floor
-            operations.append(await measure(name, probes, rounds=args.rounds, warmup=args.warmup))
+        operations = [await measure_one(name, base, large, args) for name in args.only]
         report["operations"] = {o.name: o.as_json() for o in operations}
         say("", *result_lines(operations), "", *ratio_lines(operations))
 

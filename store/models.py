@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # The value enums live in store.enums; imported here as well, next to the tables storing them.
 from store.enums import ACTIVE_BOOKING_STATUSES as ACTIVE_BOOKING_STATUSES
@@ -127,61 +127,6 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     tenant: Mapped[Tenant] = _parent("Tenant")
-
-
-# Search parts: every suffix of a searchable customer field, folded as the
-# field's search condition compares it (lower-cased for the name's ILIKE; the
-# email as LIKE compares it on each backend, see migration 0006) and cut to
-# SEARCH_PART_LENGTH characters, with the customer's name beside it. ``name
-# ILIKE '%term%'`` holds exactly when some suffix of lower(name) starts with
-# lower(term), so the customers matching a term are one index range per
-# tenant (``part`` from the term up to the term followed by the highest code
-# point), already holding (name, id), the order pages are cut in; a term
-# longer than a part is narrowed by its first SEARCH_PART_LENGTH characters
-# and the original condition decides. The rows are written by triggers on
-# ``customers`` (migration 0006), so every write path keeps them in step, and
-# go with the customer row (foreign key, and a delete trigger on SQLite,
-# where foreign keys are a per-connection pragma). One table per field, so
-# each holds one data category and the search stays limited to the fields the
-# caller may read. ``part`` compares bytewise on PostgreSQL (collation "C"),
-# as SQLite's BINARY does, so a prefix is a range; ``name`` keeps the
-# collation of ``customers.name``, so it sorts as pages do.
-SEARCH_PART_LENGTH = 12
-SEARCH_PART = String(SEARCH_PART_LENGTH).with_variant(
-    String(SEARCH_PART_LENGTH, collation="C"), "postgresql"
-)
-
-
-class _CustomerSearchPart:
-    """One suffix of one customer's field: the key of the index a search ranges over."""
-
-    __tablename__: str
-
-    customer_id: Mapped[str] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
-    )
-    part: Mapped[str] = mapped_column(SEARCH_PART, primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(200))
-
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:
-        return (
-            Index(f"ix_{cls.__tablename__}_lookup", "tenant_id", "part", "name", "customer_id"),
-            {"sqlite_with_rowid": False},
-        )
-
-
-class CustomerSearchName(_CustomerSearchPart, Base):
-    __tablename__ = "customer_search_name"
-
-
-class CustomerSearchEmail(_CustomerSearchPart, Base):
-    __tablename__ = "customer_search_email"
-
-
-class CustomerSearchPhone(_CustomerSearchPart, Base):
-    __tablename__ = "customer_search_phone"
 
 
 class Vehicle(Base):
@@ -537,3 +482,8 @@ class RateLimitWindow(Base):
     client_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The customer search index's tables, on Base.metadata with the rest (a plain
+# import, so either module may be imported first).
+import store.search_index  # noqa: E402, F401

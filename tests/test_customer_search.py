@@ -31,10 +31,9 @@ from resolvers.customer_search import customer_match, page_ids
 from server.app import create_app
 from store.candidates import AmongCandidates
 from store.engine import create_sessionmaker
-from store.models import (
+from store.models import CreatedVia, Customer
+from store.search_index import (
     SEARCH_PART_LENGTH,
-    CreatedVia,
-    Customer,
     CustomerSearchEmail,
     CustomerSearchName,
     CustomerSearchPhone,
