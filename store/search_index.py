@@ -2,7 +2,7 @@
 
 Each suffix is folded as the field's search condition compares it
 (lower-cased for the name's ILIKE; the email as LIKE compares it on each
-backend, see migration 0006) and cut to ``SEARCH_PART_LENGTH`` characters,
+backend, see migration 0007) and cut to ``SEARCH_PART_LENGTH`` characters,
 with the customer's name beside it. ``name ILIKE '%term%'`` holds exactly
 when some suffix of lower(name) starts with lower(term), so the customers
 matching a term are one index range per tenant (``part`` from the term up to
@@ -11,7 +11,7 @@ the order pages are cut in; a term longer than a part is narrowed by its
 first ``SEARCH_PART_LENGTH`` characters and the original condition decides
 (``resolvers.customer_search``).
 
-The rows are written by triggers on ``customers`` (migration 0006), so every
+The rows are written by triggers on ``customers`` (migration 0007), so every
 write path keeps them in step, and go with the customer row (foreign key, and
 a delete trigger on SQLite, where foreign keys are a per-connection pragma).
 One table per field, so each holds one data category (``store.data_map``)

@@ -33,7 +33,7 @@ async def test_models_match_migrations(backend: Backend) -> None:
 async def test_customer_search_migration_goes_down_and_up_again(
     backend: Backend, tmp_path: Path
 ) -> None:
-    """0006 downgrades to 0005 (its tables and triggers gone, customers kept) and
+    """0007 downgrades to 0006 (its tables and triggers gone, customers kept) and
     upgrades again, filling the search tables from the customers already there."""
     if backend.name == "sqlite":
         url, pg_name = f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}", None
@@ -41,7 +41,7 @@ async def test_customer_search_migration_goes_down_and_up_again(
         admin_url = os.environ["TENANTGRAPH_TEST_POSTGRES_URL"]
         pg_name, url = await _create_postgres_database(admin_url)
     try:
-        await asyncio.to_thread(command.upgrade, alembic_config(url), "0005")
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "0006")
         engine = create_engine(url)
         tenant, customer = new_id(), new_id()
         async with engine.begin() as connection:
@@ -74,7 +74,7 @@ async def test_customer_search_migration_goes_down_and_up_again(
                     ).scalars()
                 )
             assert {"mona migrate", "migrate", "grate"} <= parts
-            await asyncio.to_thread(command.downgrade, alembic_config(url), "0005")
+            await asyncio.to_thread(command.downgrade, alembic_config(url), "0006")
             async with engine.connect() as connection:
                 tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
                 kept = (await connection.execute(select(Customer.name))).scalars().all()
