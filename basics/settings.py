@@ -28,6 +28,13 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./tenantgraph.db"
+    # PostgreSQL connections each server process keeps open, and how many more
+    # it may open for a burst (closed again when returned). A request holds up
+    # to two (its reads, a write); a connection opened under load costs an
+    # authentication and a fresh statement cache, so keep the pool at least as
+    # large as the requests a process serves at once.
+    database_pool_size: int = Field(default=30, ge=1)
+    database_max_overflow: int = Field(default=20, ge=0)
     secret_key: str = ""
     jwt_issuer: str = "tenantgraph"
     jwt_audience: str = "tenantgraph-api"

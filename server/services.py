@@ -39,7 +39,12 @@ class Services:
 def build_services(
     settings: Settings, engine: AsyncEngine | None, authorizer: Authorizer | None
 ) -> Services:
-    engine = engine or create_engine(settings.database_url, echo=settings.sql_echo)
+    engine = engine or create_engine(
+        settings.database_url,
+        echo=settings.sql_echo,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     return Services(
         settings=settings,
         engine=engine,

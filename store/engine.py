@@ -25,9 +25,20 @@ WRITE_OPTION = "tenantgraph_write"
 # Older than this, a pooled connection is closed instead of reused (a firewall
 # or the server may have dropped it silently meanwhile).
 POOL_RECYCLE_SECONDS = 600
+# PostgreSQL pool defaults (``Settings.database_pool_size``/``database_max_overflow``):
+# an overflow connection is closed when it is returned, and one opened again
+# under load pays for authentication and re-preparing its statements.
+POOL_SIZE = 30
+MAX_OVERFLOW = 20
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = MAX_OVERFLOW,
+) -> AsyncEngine:
     """An engine with the pragmas and transaction handling each backend needs."""
     if url.startswith("sqlite"):
         engine = create_async_engine(
@@ -44,8 +55,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         url,
         echo=echo,
         hide_parameters=not echo,
-        pool_size=10,
-        max_overflow=20,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         # No pre-ping: it cost a round trip (BEGIN; ; ROLLBACK) on every
         # checkout. Connections are replaced after POOL_RECYCLE_SECONDS instead,
         # a disconnect invalidates the whole pool, and a read whose first
