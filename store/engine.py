@@ -162,28 +162,36 @@ class SerialReader:
         self._lock = asyncio.Lock()
         self._used = False
 
-    async def _run(self, statement: Executable, *, core: bool) -> Result[Any]:
+    async def _run(
+        self, statement: Executable, params: dict[str, Any] | None, *, core: bool
+    ) -> Result[Any]:
         if self._factory is None:
             assert self._session is not None
-            return await self._session.execute(statement)
+            return await self._session.execute(statement, params)
         if self._connection is None:
             engine = self._factory.kw["bind"]
             assert isinstance(engine, AsyncEngine)
             self._connection = await engine.connect()
         if core:
-            return await self._connection.execute(statement)
+            return await self._connection.execute(statement, params)
         if self._session is None:
             self._session = self._factory(bind=self._connection)
-        return await self._session.execute(statement)
+        return await self._session.execute(statement, params)
 
-    async def execute(self, statement: Executable, *, core: bool = False) -> Result[Any]:
-        """Run ``statement`` (``core``: a Core statement whose rows need no ORM)."""
+    async def execute(
+        self,
+        statement: Executable,
+        params: dict[str, Any] | None = None,
+        *,
+        core: bool = False,
+    ) -> Result[Any]:
+        """Run ``statement`` with ``params`` (``core``: a Core statement whose rows need no ORM)."""
         async with self._lock:
             if self._used:
-                return await self._run(statement, core=core)
+                return await self._run(statement, params, core=core)
             self._used = True
             try:
-                return await self._run(statement, core=core)
+                return await self._run(statement, params, core=core)
             except DBAPIError as exc:
                 # The pooled connection had died (the pool no longer pings
                 # before handing one out). Nothing was read yet, so the first
@@ -191,7 +199,7 @@ class SerialReader:
                 if not exc.connection_invalidated:
                     raise
                 await self._rollback()
-                return await self._run(statement, core=core)
+                return await self._run(statement, params, core=core)
 
     async def _rollback(self) -> None:
         if self._session is not None:

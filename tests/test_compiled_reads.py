@@ -288,3 +288,22 @@ async def test_the_database_writes_global_ids_as_encode_id_does(
         for key in keys:
             written = await connection.scalar(select(builder.global_id(type_name, literal(key))))
             assert written == encode_id(type_name, key), key
+
+
+async def test_one_built_lookup_answers_each_id_with_its_own_row(
+    apps: Apps, world: World, count_statements: list[str]
+) -> None:
+    """The lookup's statement is built once per caller and binds the id at execution:
+    each id gets its own row, and another tenant's id finds nothing."""
+    query = "query($id: ID!) { booking(id: $id) { id reference } }"
+    token = world.a.tokens["staff"]
+    own = list(world.a.bookings.values())[:3]
+    for booking_id in own + own:
+        count_statements.clear()
+        data = (await gql(apps.compiled, query, {"id": booking_id}, token=token)).ok()
+        assert data["booking"]["id"] == booking_id
+        assert [s for s in count_statements if "json" in s.lower()], "not compiled"
+    foreign = next(iter(world.b.bookings.values()))
+    for client in (apps.compiled, apps.executor):
+        result = await gql(client, query, {"id": foreign}, token=token)
+        assert result.codes == ["NOT_FOUND"] and result.data == {"booking": None}

@@ -9,16 +9,16 @@ reports it). Nothing is sent to the client from a root field that fell back.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
-from graphql import GraphQLSchema, OperationDefinitionNode
+from graphql import GraphQLSchema, OperationDefinitionNode, VariableNode
 from graphql.execution.values import (
     VariableValues,
     get_argument_values,
     get_variable_values,
 )
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, bindparam, select
 
 from basics.errors import ServiceError
 from basics.ids import decode_id
@@ -68,10 +68,22 @@ def _connection_statement(ctx: RequestContext, name: str, args: dict[str, Any]) 
     return queries.documents_statement(ctx, kind)
 
 
-def _lookup_statement(ctx: RequestContext, root: RootPlan, args: dict[str, Any]) -> Select[Any]:
+# The looked-up row's key, bound at execution: one built statement serves every id.
+LOOKUP_KEY = "lookup_key"
+
+
+def _lookup_statement(ctx: RequestContext, root: RootPlan) -> Select[Any]:
     model = TYPES[root.type_name].model
-    key = decode_id("id", args["id"], root.type_name)
+    key = bindparam(LOOKUP_KEY, type_=String())
     return select(model).where(model.id == key, ctx.loaders.scope(model))  # type: ignore[attr-defined, type-var]
+
+
+def _id_variable(root: RootPlan) -> str | None:
+    """The variable that carries the lookup's id, if a variable does."""
+    for argument in root.field_node.arguments or ():
+        if argument.name.value == "id" and isinstance(argument.value, VariableNode):
+            return argument.value.name.value
+    return None
 
 
 class RootRunner:
@@ -89,6 +101,7 @@ class RootRunner:
         # What a built statement depends on besides the plan: the variables and,
         # for a data subject, whose rows (the plan already fixes roles and tenant).
         self.statement_key = (access.principal.email, request_key)
+        self.given: dict[str, Any] = {}
         self.ctx = ctx
         self.schema = schema
         self.variables = variables
@@ -113,7 +126,17 @@ class RootRunner:
         if isinstance(coerced, list):
             return None
         request_key = json.dumps(given, sort_keys=True, default=str)
-        return cls(ctx, schema, coerced, access, partner_reads, request_key)
+        runner = cls(ctx, schema, coerced, access, partner_reads, request_key)
+        runner.given = given
+        return runner
+
+    def _lookup_key(self, root: RootPlan) -> Hashable:
+        """What a built lookup depends on: the caller and every variable but the id."""
+        id_variable = _id_variable(root)
+        if id_variable is None or id_variable not in self.given:
+            return self.statement_key
+        rest = {name: value for name, value in self.given.items() if name != id_variable}
+        return (self.statement_key[0], json.dumps(rest, sort_keys=True, default=str))
 
     def _nested_first(self, field: FieldPlan) -> int:
         assert field.definition is not None and field.node is not None
@@ -129,12 +152,14 @@ class RootRunner:
     async def _run(self, root: RootPlan) -> RawJSON:
         args = get_argument_values(root.definition, root.field_node, self.variables)
         if not root.connection:
-            statement = root.statements.get(self.statement_key)
+            key = decode_id("id", args["id"], root.type_name)
+            lookup_key = self._lookup_key(root)
+            statement = root.statements.get(lookup_key)
             if statement is None:
                 builder = StatementBuilder(self.dialect, self.access, self._nested_first)
-                statement = builder.lookup(root.node, _lookup_statement(self.ctx, root, args))
-                root.remember(self.statement_key, statement)
-            rows = await self._fetch(statement)
+                statement = builder.lookup(root.node, _lookup_statement(self.ctx, root))
+                root.remember(lookup_key, statement)
+            rows = await self._fetch(statement, {LOOKUP_KEY: key})
             if not rows or rows[0][0] is None:
                 raise Fallback  # the executor's NOT_FOUND, word for word
             return RawJSON(self.writer.checked(root, rows[0][0]))
@@ -167,5 +192,7 @@ class RootRunner:
             total if wants_total else None,
         )
 
-    async def _fetch(self, statement: Select[Any]) -> Sequence[Any]:
-        return (await self.ctx.session.execute(statement, core=True)).all()
+    async def _fetch(
+        self, statement: Select[Any], params: dict[str, Any] | None = None
+    ) -> Sequence[Any]:
+        return (await self.ctx.session.execute(statement, params, core=True)).all()
