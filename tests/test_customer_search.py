@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -24,11 +23,8 @@ from authz.decisions import Authorizer
 from authz.scope import row_scope
 from basics.ids import encode_id
 from basics.principal import Principal, PrincipalKind
-from privacy.flush import flush_erased_pages
-from privacy.retention import purge
 from resolvers import customer_search
 from resolvers.customer_search import customer_match, page_ids
-from server.app import create_app
 from store.candidates import AmongCandidates
 from store.engine import create_sessionmaker
 from store.models import CreatedVia, Customer
@@ -47,6 +43,7 @@ from tests.test_erasure import (
     Shop,
     _erase,
     add_person,
+    erase_and_flush,
     open_shop,
 )
 from tests.test_erasure import file_database as file_database_fixture
@@ -350,14 +347,7 @@ async def test_erased_parts_are_gone_from_the_database_files(file_database: File
     )
     assert any(p.encode() in before for p in pieces), "the parts must be on disk before erasure"
 
-    app = create_app(db.settings, engine=db.engine)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
-        await _erase(http, person)
-    await purge(db.sessions, now=datetime(2100, 1, 1, tzinfo=UTC))
-    flushed = await flush_erased_pages(db.engine)
-    assert flushed.performed and flushed.complete
+    await erase_and_flush(db, person)
     after = b"".join(
         path.read_bytes() for path in db.path.parent.glob(f"{db.path.name}*") if path.is_file()
     )

@@ -799,6 +799,18 @@ async def file_database(backend: Backend, tmp_path: Path) -> AsyncIterator[FileD
     await engine.dispose()
 
 
+async def erase_and_flush(db: FileDatabase, person: Person) -> None:
+    """Erase ``person`` through the API, purge what retention lets go and flush the file."""
+    app = create_app(db.settings, engine=db.engine)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        await _erase(http, person)
+    await purge(db.sessions, now=datetime(2100, 1, 1, tzinfo=UTC))
+    flushed = await flush_erased_pages(db.engine)
+    assert flushed.performed and flushed.complete
+
+
 def _file_bytes(path: Path) -> dict[str, bytes]:
     files = {}
     for suffix in ("", "-wal", "-shm"):
@@ -828,14 +840,7 @@ async def test_erased_values_are_gone_from_the_database_files(file_database: Fil
         "the values must be on disk before the erasure, or the scan proves nothing"
     )
 
-    app = create_app(db.settings, engine=db.engine)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
-        await _erase(http, person)
-    await purge(db.sessions, now=datetime(2100, 1, 1, tzinfo=UTC))
-    flushed = await flush_erased_pages(db.engine)
-    assert flushed.performed and flushed.complete
+    await erase_and_flush(db, person)
 
     after = _file_bytes(db.path)
     assert after.get("erasure.db-wal", b"") == b""
