@@ -109,6 +109,10 @@ async def record(
     """
     chain = tenant_id or PLATFORM_CHAIN
     statements = _STATEMENTS[tx.get_bind().dialect.name]
+    # The write being recorded goes to the database first: the head stays
+    # claimed until commit, and every other write of the tenant waits for it,
+    # so nothing but the append and the commit should happen while it is held.
+    await tx.flush()
     seq, prev_hash = (await tx.execute(statements.claim_head, {"head_chain": chain})).one()
     event = AuditEvent(
         id=new_id(),
