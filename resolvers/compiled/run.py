@@ -86,6 +86,10 @@ def _id_variable(root: RootPlan) -> str | None:
     return None
 
 
+def _variables_key(given: dict[str, Any]) -> str:
+    return json.dumps(given, sort_keys=True, default=str)
+
+
 class RootRunner:
     """Runs the planned root fields of one request."""
 
@@ -96,12 +100,12 @@ class RootRunner:
         variables: VariableValues,
         access: Access,
         partner_reads: dict[str, set[str]] | None,
-        request_key: str,
+        given: dict[str, Any],
     ) -> None:
         # What a built statement depends on besides the plan: the variables and,
         # for a data subject, whose rows (the plan already fixes roles and tenant).
-        self.statement_key = (access.principal.email, request_key)
-        self.given: dict[str, Any] = {}
+        self.given = given
+        self.statement_key = (access.principal.email, _variables_key(given))
         self.ctx = ctx
         self.schema = schema
         self.variables = variables
@@ -125,10 +129,7 @@ class RootRunner:
         coerced = get_variable_values(schema, operation.variable_definitions or (), given)
         if isinstance(coerced, list):
             return None
-        request_key = json.dumps(given, sort_keys=True, default=str)
-        runner = cls(ctx, schema, coerced, access, partner_reads, request_key)
-        runner.given = given
-        return runner
+        return cls(ctx, schema, coerced, access, partner_reads, given)
 
     def _lookup_key(self, root: RootPlan) -> Hashable:
         """What a built lookup depends on: the caller and every variable but the id."""
@@ -136,7 +137,7 @@ class RootRunner:
         if id_variable is None or id_variable not in self.given:
             return self.statement_key
         rest = {name: value for name, value in self.given.items() if name != id_variable}
-        return (self.statement_key[0], json.dumps(rest, sort_keys=True, default=str))
+        return (self.statement_key[0], _variables_key(rest))
 
     def _nested_first(self, field: FieldPlan) -> int:
         assert field.definition is not None and field.node is not None
