@@ -57,8 +57,8 @@ async def bookable_service(tx: AsyncSession, tenant_id: str, service_id: str) ->
 
 LOCK_GRAIN_SECONDS = 15 * 60
 
-# Key one is the service, key two a quarter hour since the epoch (an int4 until
-# the year 3991). generate_series yields the quarters in ascending order, so
+# Key one is the service, key two a quarter hour since the epoch (an int4 for
+# some 61,000 years). generate_series yields the quarters in ascending order, so
 # two transactions always take their common locks in the same order.
 _LOCK_QUARTERS = text(
     "SELECT pg_advisory_xact_lock(hashtext(:service_id), quarter::int) "
